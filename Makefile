@@ -1,0 +1,46 @@
+# The two set-up commands of the README are `make run` and `make test`; both are idempotent.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Stamp files make the installs re-run only when the project's metadata changes.
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test lint typecheck bench clean help
+
+help:
+	@echo "make run    - create .venv, install, start the appliance on its embedded defaults"
+	@echo "make test   - create .venv with test tools, ensure Mosquitto, run the whole test suite"
+	@echo "make lint   - ruff, mypy --strict and import-linter only"
+	@echo "make bench  - run the benchmarks (results go to bench/RESULTS.md by hand)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(RUN_STAMP)
+
+run: $(RUN_STAMP)
+	$(BIN)/appliance run
+
+test: $(TEST_STAMP)
+	scripts/ensure-mosquitto.sh
+	$(BIN)/python -m pytest
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict appliance hal
+	$(BIN)/lint-imports
+
+bench: $(TEST_STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,48 @@
+"""Entry point of the ``appliance`` command: builds the parser from the command modules.
+
+Each command module exposes ``register(subparsers)``; the parser it adds sets ``handler`` to a
+function ``(argparse.Namespace) -> int``. A handler raises ``CLIUsageError`` for bad input, which
+ends as one line on stderr and exit code 2, the same as argparse's own usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from appliance import __version__
+from appliance.cli import frame_cmd, region_cmd, run_cmd
+from appliance.cli.errors import CLIUsageError
+
+_COMMAND_MODULES = (run_cmd, frame_cmd, region_cmd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="appliance",
+        description="LoRaWAN edge gateway appliance: network server, application server and "
+        "gateway links in one process.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for module in _COMMAND_MODULES:
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        result: int = handler(args)
+    except CLIUsageError as exc:
+        print(f"appliance: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return result

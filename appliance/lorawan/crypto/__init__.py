@@ -1,0 +1,1 @@
+"""Byte-level LoRaWAN cryptography. Most callers want ``appliance.lorawan.security`` instead."""

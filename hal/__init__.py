@@ -1,0 +1,1 @@
+"""Gateway links: concentrator drivers and external packet forwarders behind one frame model."""

@@ -1,0 +1,1 @@
+"""The on-site Textual console, a client of the appliance's API."""
