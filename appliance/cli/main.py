@@ -13,13 +13,14 @@ from collections.abc import Sequence
 
 from appliance import __version__
 from appliance.cli import frame_cmd, region_cmd, run_cmd
+from appliance.cli.arguments import Parser
 from appliance.cli.errors import CLIUsageError
 
 _COMMAND_MODULES = (run_cmd, frame_cmd, region_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="appliance",
         description="LoRaWAN edge gateway appliance: network server, application server and "
         "gateway links in one process.",

@@ -287,13 +287,11 @@ def derive_session_keys_1_0(
     """Session keys when OptNeg is clear: ``key`` is AppKey (1.0.x) or NwkKey (1.1 device on a
     1.0 network); all three network keys are the NwkSKey."""
     _check_nonces(join_nonce, dev_nonce)
-    raw, net_id_wire = bytes(key), net_id.to_wire()
-
-    def derive(tag: int) -> AESKey:
-        return AESKey(keys.derive_10(raw, tag, join_nonce=join_nonce, net_id_wire=net_id_wire,
-                                     dev_nonce=dev_nonce))
-
-    return SessionKeys.for_1_0(nwk_s_key=derive(0x01), app_s_key=derive(0x02))
+    nwk_s_key, app_s_key = keys.derive_10(
+        bytes(key), (0x01, 0x02), join_nonce=join_nonce, net_id_wire=net_id.to_wire(),
+        dev_nonce=dev_nonce,
+    )
+    return SessionKeys.for_1_0(AESKey(nwk_s_key), AESKey(app_s_key))
 
 
 def derive_session_keys_1_1(
@@ -301,27 +299,23 @@ def derive_session_keys_1_1(
 ) -> SessionKeys:
     """Session keys of a LoRaWAN 1.1 join with OptNeg set."""
     _check_nonces(join_nonce, dev_nonce)
-    nwk, wire = bytes(nwk_key), join_eui.to_wire()
-
-    def derive(root: bytes, tag: int) -> AESKey:
-        return AESKey(keys.derive_11(root, tag, join_nonce=join_nonce, join_eui_wire=wire,
-                                     dev_nonce=dev_nonce))
-
-    return SessionKeys(
-        f_nwk_s_int_key=derive(nwk, 0x01),
-        s_nwk_s_int_key=derive(nwk, 0x03),
-        nwk_s_enc_key=derive(nwk, 0x04),
-        app_s_key=derive(bytes(app_key), 0x02),
-        lorawan_1_1=True,
+    wire = join_eui.to_wire()
+    f_int, s_int, enc = keys.derive_11(
+        bytes(nwk_key), (0x01, 0x03, 0x04), join_nonce=join_nonce, join_eui_wire=wire,
+        dev_nonce=dev_nonce,
     )
+    (app,) = keys.derive_11(
+        bytes(app_key), (0x02,), join_nonce=join_nonce, join_eui_wire=wire, dev_nonce=dev_nonce
+    )
+    return SessionKeys(AESKey(f_int), AESKey(s_int), AESKey(enc), AESKey(app), lorawan_1_1=True)
 
 
 def derive_js_enc_key(nwk_key: AESKey, dev_eui: EUI64) -> AESKey:
-    return AESKey(keys.derive_join_server_key(bytes(nwk_key), 0x05, dev_eui.to_wire()))
+    return AESKey(keys.derive_join_server_keys(bytes(nwk_key), (0x05,), dev_eui.to_wire())[0])
 
 
 def derive_js_int_key(nwk_key: AESKey, dev_eui: EUI64) -> AESKey:
-    return AESKey(keys.derive_join_server_key(bytes(nwk_key), 0x06, dev_eui.to_wire()))
+    return AESKey(keys.derive_join_server_keys(bytes(nwk_key), (0x06,), dev_eui.to_wire())[0])
 
 
 def _check_nonces(join_nonce: int, dev_nonce: int) -> None:
