@@ -118,10 +118,9 @@ def _decode_rejoin(data: bytes, major: int) -> RejoinRequest02 | RejoinRequest1:
     return frame
 
 
-def decode_phy_payload(data: bytes) -> Frame:
+def decode_phy_payload(payload: bytes | bytearray | memoryview) -> Frame:
     """Decode a PHYPayload. Raises ``FrameError`` (only) when the bytes are not a valid frame."""
-    if not isinstance(data, bytes):
-        data = bytes(data)
+    data = payload if type(payload) is bytes else bytes(payload)
     if not data:
         raise FrameError("empty PHYPayload")
     mhdr = data[0]

@@ -100,7 +100,7 @@ class _FixedBytes:
 
     def __eq__(self, other: object) -> bool:
         if type(other) is type(self):
-            return self._raw == other._raw  # type: ignore[attr-defined, no-any-return]
+            return self._raw == other._raw
         return NotImplemented
 
     def __lt__(self, other: Self) -> bool:
