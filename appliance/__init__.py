@@ -1,4 +1,4 @@
-"""LoRaWAN edge gateway appliance: network server, application server and gateway links in one process."""
+"""LoRaWAN edge gateway appliance: network and application server and gateway links, one process."""
 
 from __future__ import annotations
 

@@ -24,7 +24,9 @@ def prepare_data_dir(config: ApplianceConfig) -> None:
 async def serve(config: ApplianceConfig, stop: asyncio.Event) -> None:
     prepare_data_dir(config)
     log.info(
-        "appliance %s started: region %s, data in %s", __version__, config.region,
+        "appliance %s started: region %s, data in %s",
+        __version__,
+        config.region,
         config.data_dir.resolve(),
     )
     await stop.wait()

@@ -12,8 +12,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small counts, one repeat")
     args = parser.parse_args()
-    print(f"# {platform.node()} {platform.machine()} {platform.python_implementation()} "
-          f"{platform.python_version()}")
+    print(
+        f"# {platform.node()} {platform.machine()} {platform.python_implementation()} "
+        f"{platform.python_version()}"
+    )
     for result in protocol.run(args.quick):
         print(result.line())
 

@@ -36,8 +36,10 @@ class Result:
         return self.operations / self.seconds
 
     def line(self) -> str:
-        return (f"{self.name:<48} {self.per_second:>12,.0f} /s "
-                f"({self.seconds / self.operations * 1e6:.2f} µs each)")
+        return (
+            f"{self.name:<48} {self.per_second:>12,.0f} /s "
+            f"({self.seconds / self.operations * 1e6:.2f} µs each)"
+        )
 
 
 def _best_of(name: str, operations: int, body: Callable[[], None], repeats: int) -> Result:
@@ -54,8 +56,9 @@ def _uplinks(session: SessionKeys, count: int, devices: int) -> list[tuple[bytes
     for index in range(count):
         dev_addr = DevAddr(0x26000000 + index % devices)
         f_cnt = index // devices
-        frame = security.build_data_frame(MType.UNCONFIRMED_DATA_UP, dev_addr, session, f_cnt,
-                                          f_port=1, payload=PAYLOAD)
+        frame = security.build_data_frame(
+            MType.UNCONFIRMED_DATA_UP, dev_addr, session, f_cnt, f_port=1, payload=PAYLOAD
+        )
         frames.append((frame.encode(), f_cnt))
     return frames
 
@@ -82,32 +85,39 @@ def bench_uplink(lorawan_1_1: bool, count: int, repeats: int, devices: int = 100
 def bench_join_accept(lorawan_1_1: bool, count: int, repeats: int) -> Result:
     net_id = NetID("000013")
     join_eui = EUI64("70b3d57ed0000000")
-    devices = [(EUI64(i), AESKey(i.to_bytes(16, "big")), AESKey((i + 7).to_bytes(16, "big")))
-               for i in range(1, count + 1)]
-    cf_list = CFListFrequencies((867_100_000, 867_300_000, 867_500_000, 867_700_000,
-                                 867_900_000))
+    devices = [
+        (EUI64(i), AESKey(i.to_bytes(16, "big")), AESKey((i + 7).to_bytes(16, "big")))
+        for i in range(1, count + 1)
+    ]
+    cf_list = CFListFrequencies((867_100_000, 867_300_000, 867_500_000, 867_700_000, 867_900_000))
 
     def body() -> None:
         for index, (dev_eui, nwk_key, app_key) in enumerate(devices):
             dev_nonce, join_nonce = index & 0xFFFF, index
             dev_addr = DevAddr(0x26000000 + index)
             if lorawan_1_1:
-                security.derive_session_keys_1_1(nwk_key, app_key, join_nonce=join_nonce,
-                                                 join_eui=join_eui, dev_nonce=dev_nonce)
-                accept = JoinAccept(join_nonce, net_id, dev_addr, DLSettings(opt_neg=True),
-                                    1, cf_list)
+                security.derive_session_keys_1_1(
+                    nwk_key, app_key, join_nonce=join_nonce, join_eui=join_eui, dev_nonce=dev_nonce
+                )
+                accept = JoinAccept(
+                    join_nonce, net_id, dev_addr, DLSettings(opt_neg=True), 1, cf_list
+                )
                 security.seal_join_accept(
-                    accept, mic_key=security.derive_js_int_key(nwk_key, dev_eui),
-                    encryption_key=nwk_key, join_eui=join_eui, dev_nonce=dev_nonce)
+                    accept,
+                    mic_key=security.derive_js_int_key(nwk_key, dev_eui),
+                    encryption_key=nwk_key,
+                    join_eui=join_eui,
+                    dev_nonce=dev_nonce,
+                )
             else:
-                security.derive_session_keys_1_0(app_key, join_nonce=join_nonce, net_id=net_id,
-                                                 dev_nonce=dev_nonce)
+                security.derive_session_keys_1_0(
+                    app_key, join_nonce=join_nonce, net_id=net_id, dev_nonce=dev_nonce
+                )
                 accept = JoinAccept(join_nonce, net_id, dev_addr, DLSettings(), 1, cf_list)
                 security.seal_join_accept(accept, mic_key=app_key, encryption_key=app_key)
 
     version = "1.1" if lorawan_1_1 else "1.0"
-    return _best_of(f"join-accept {version}: derive + build + MIC + encrypt", count, body,
-                    repeats)
+    return _best_of(f"join-accept {version}: derive + build + MIC + encrypt", count, body, repeats)
 
 
 def run(quick: bool) -> list[Result]:

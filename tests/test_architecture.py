@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import tomllib
@@ -35,22 +36,33 @@ def test_protocol_core_loads_without_the_rest_of_the_project() -> None:
         "import sys, appliance.lorawan.codec, appliance.lorawan.security, "
         "appliance.lorawan.maccommands, appliance.lorawan.regions, appliance.lorawan.airtime\n"
         "bad = sorted(m for m in sys.modules if (m.startswith(('appliance.', 'hal', 'tui'))"
-        " and not m.startswith('appliance.lorawan')) or m.split('.')[0] in ('textual', 'asyncio'))\n"
+        " and not m.startswith('appliance.lorawan'))"
+        " or m.split('.')[0] in ('textual', 'asyncio'))\n"
         "print(','.join(bad))"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""
 
 
-_IO_AND_CLOCK_MODULES = {"asyncio", "datetime", "os", "pathlib", "random", "secrets", "socket",
-                         "sqlite3", "subprocess", "threading", "time"}
+_IO_AND_CLOCK_MODULES = {
+    "asyncio",
+    "datetime",
+    "os",
+    "pathlib",
+    "random",
+    "secrets",
+    "socket",
+    "sqlite3",
+    "subprocess",
+    "threading",
+    "time",
+}
 
 
 def test_protocol_core_has_no_io_and_no_clock() -> None:
     # Time and randomness are inputs of the protocol core: callers pass `now` and nonces.
-    import ast
-
     offenders = []
     for path in sorted((ROOT / "appliance" / "lorawan").rglob("*.py")):
         tree = ast.parse(path.read_text(), filename=str(path))

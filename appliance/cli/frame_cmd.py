@@ -39,23 +39,55 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     for option, text in _KEY_OPTIONS:
         decode.add_argument(option, type=aes_key, metavar="KEY", help=f"{text} (32 hex digits)")
     decode.add_argument(
-        "--f-cnt-msb", type=bounded_int(0, 0xFFFF), default=0, metavar="N",
+        "--f-cnt-msb",
+        type=bounded_int(0, 0xFFFF),
+        default=0,
+        metavar="N",
         help="upper 16 bits of the 32-bit frame counter (default 0)",
     )
-    decode.add_argument("--conf-f-cnt", type=bounded_int(0, 0xFFFF), default=0, metavar="N",
-                        help="1.1: counter of the confirmed frame being acknowledged (default 0)")
-    decode.add_argument("--tx-dr", type=bounded_int(0, 15), default=0, metavar="DR",
-                        help="1.1 uplink MIC: data rate of the transmission (default 0)")
-    decode.add_argument("--tx-ch", type=bounded_int(0, 255), default=0, metavar="CH",
-                        help="1.1 uplink MIC: channel index of the transmission (default 0)")
-    decode.add_argument("--join-eui", type=eui64, metavar="EUI",
-                        help="1.1 join-accept MIC: JoinEUI of the request")
-    decode.add_argument("--dev-eui", type=eui64, metavar="EUI",
-                        help="1.1 join-accept MIC: DevEUI (to derive JSIntKey from --nwk-key)")
-    decode.add_argument("--dev-nonce", type=bounded_int(0, 0xFFFF), metavar="N",
-                        help="1.1 join-accept MIC: DevNonce of the request")
-    decode.add_argument("--join-req-type", type=bounded_int(0, 0xFF), default=0xFF, metavar="T",
-                        help="1.1 join-accept MIC: 0xFF join-request (default), 0-2 rejoin type")
+    decode.add_argument(
+        "--conf-f-cnt",
+        type=bounded_int(0, 0xFFFF),
+        default=0,
+        metavar="N",
+        help="1.1: counter of the confirmed frame being acknowledged (default 0)",
+    )
+    decode.add_argument(
+        "--tx-dr",
+        type=bounded_int(0, 15),
+        default=0,
+        metavar="DR",
+        help="1.1 uplink MIC: data rate of the transmission (default 0)",
+    )
+    decode.add_argument(
+        "--tx-ch",
+        type=bounded_int(0, 255),
+        default=0,
+        metavar="CH",
+        help="1.1 uplink MIC: channel index of the transmission (default 0)",
+    )
+    decode.add_argument(
+        "--join-eui", type=eui64, metavar="EUI", help="1.1 join-accept MIC: JoinEUI of the request"
+    )
+    decode.add_argument(
+        "--dev-eui",
+        type=eui64,
+        metavar="EUI",
+        help="1.1 join-accept MIC: DevEUI (to derive JSIntKey from --nwk-key)",
+    )
+    decode.add_argument(
+        "--dev-nonce",
+        type=bounded_int(0, 0xFFFF),
+        metavar="N",
+        help="1.1 join-accept MIC: DevNonce of the request",
+    )
+    decode.add_argument(
+        "--join-req-type",
+        type=bounded_int(0, 0xFF),
+        default=0xFF,
+        metavar="T",
+        help="1.1 join-accept MIC: 0xFF join-request (default), 0-2 rejoin type",
+    )
     decode.set_defaults(handler=_decode)
 
 
@@ -65,12 +97,22 @@ def _decode(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CLIUsageError(str(exc)) from None
     keys = DecodeKeys(
-        nwk_s_key=args.nwk_s_key, app_s_key=args.app_s_key,
-        f_nwk_s_int_key=args.f_nwk_s_int_key, s_nwk_s_int_key=args.s_nwk_s_int_key,
-        nwk_s_enc_key=args.nwk_s_enc_key, app_key=args.app_key, nwk_key=args.nwk_key,
-        js_int_key=args.js_int_key, f_cnt_msb=args.f_cnt_msb, conf_f_cnt=args.conf_f_cnt,
-        tx_dr=args.tx_dr, tx_ch=args.tx_ch, join_eui=args.join_eui, dev_eui=args.dev_eui,
-        dev_nonce=args.dev_nonce, join_req_type=args.join_req_type,
+        nwk_s_key=args.nwk_s_key,
+        app_s_key=args.app_s_key,
+        f_nwk_s_int_key=args.f_nwk_s_int_key,
+        s_nwk_s_int_key=args.s_nwk_s_int_key,
+        nwk_s_enc_key=args.nwk_s_enc_key,
+        app_key=args.app_key,
+        nwk_key=args.nwk_key,
+        js_int_key=args.js_int_key,
+        f_cnt_msb=args.f_cnt_msb,
+        conf_f_cnt=args.conf_f_cnt,
+        tx_dr=args.tx_dr,
+        tx_ch=args.tx_ch,
+        join_eui=args.join_eui,
+        dev_eui=args.dev_eui,
+        dev_nonce=args.dev_nonce,
+        join_req_type=args.join_req_type,
     )
     try:
         report = decode_report(data, keys)

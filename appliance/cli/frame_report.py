@@ -17,8 +17,8 @@ from appliance.lorawan.frames import (
     Frame,
     JoinRequest,
     Proprietary,
-    RejoinRequest1,
     RejoinRequest02,
+    RejoinRequest1,
 )
 from appliance.lorawan.identifiers import EUI64, AESKey
 from appliance.lorawan.join_accept import CFListChannelMask, CFListFrequencies, JoinAccept
@@ -95,12 +95,18 @@ def _frame_fields(frame: Frame, keys: DecodeKeys) -> dict[str, Any]:
 def _rejoin_fields(frame: RejoinRequest02 | RejoinRequest1, keys: DecodeKeys) -> dict[str, Any]:
     fields: dict[str, Any] = {"rejoin_type": frame.rejoin_type}
     if isinstance(frame, RejoinRequest02):
-        fields |= {"net_id": str(frame.net_id), "dev_eui": str(frame.dev_eui),
-                   "rj_count0": frame.rj_count0}
+        fields |= {
+            "net_id": str(frame.net_id),
+            "dev_eui": str(frame.dev_eui),
+            "rj_count0": frame.rj_count0,
+        }
         key = keys.s_nwk_s_int_key
     else:
-        fields |= {"join_eui": str(frame.join_eui), "dev_eui": str(frame.dev_eui),
-                   "rj_count1": frame.rj_count1}
+        fields |= {
+            "join_eui": str(frame.join_eui),
+            "dev_eui": str(frame.dev_eui),
+            "rj_count1": frame.rj_count1,
+        }
         key = keys.js_int_key
         if key is None and keys.nwk_key is not None:
             key = security.derive_js_int_key(keys.nwk_key, frame.dev_eui)
@@ -112,24 +118,34 @@ def _rejoin_fields(frame: RejoinRequest02 | RejoinRequest1, keys: DecodeKeys) ->
 def _join_accept_fields(frame: EncryptedJoinAccept, keys: DecodeKeys) -> dict[str, Any]:
     key = keys.root_key
     if key is None:
-        return {"encrypted": frame.ciphertext.hex(), "note": "give --app-key or --nwk-key to decrypt"}
+        return {
+            "encrypted": frame.ciphertext.hex(),
+            "note": "give --app-key or --nwk-key to decrypt",
+        }
     accept = security.open_join_accept(frame, key)
     fields = _accept_dict(accept)
     fields["mic"] = accept.mic.hex()
     if not accept.dl_settings.opt_neg:
         fields["mic_valid"] = security.join_accept_mic(accept, key) == accept.mic
-    elif keys.join_eui is None or keys.dev_nonce is None or (
-        keys.js_int_key is None and keys.dev_eui is None
+    elif (
+        keys.join_eui is None
+        or keys.dev_nonce is None
+        or (keys.js_int_key is None and keys.dev_eui is None)
     ):
         fields["mic_valid"] = None
-        fields["note"] = "OptNeg is set: give --join-eui, --dev-nonce and --dev-eui (or --js-int-key)"
+        fields["note"] = (
+            "OptNeg is set: give --join-eui, --dev-nonce and --dev-eui (or --js-int-key)"
+        )
     else:
         js_int_key = keys.js_int_key
         if js_int_key is None:
             assert keys.dev_eui is not None
             js_int_key = security.derive_js_int_key(key, keys.dev_eui)
         expected = security.join_accept_mic(
-            accept, js_int_key, join_req_type=keys.join_req_type, join_eui=keys.join_eui,
+            accept,
+            js_int_key,
+            join_req_type=keys.join_req_type,
+            join_eui=keys.join_eui,
             dev_nonce=keys.dev_nonce,
         )
         fields["mic_valid"] = expected == accept.mic
@@ -160,8 +176,11 @@ def _session(keys: DecodeKeys) -> SessionKeys | None:
     """The session keys to use, with zero keys standing in for ones the user did not give."""
     if keys.lorawan_1_1:
         return SessionKeys(
-            keys.f_nwk_s_int_key or _ZERO_KEY, keys.s_nwk_s_int_key or _ZERO_KEY,
-            keys.nwk_s_enc_key or _ZERO_KEY, keys.app_s_key or _ZERO_KEY, lorawan_1_1=True,
+            keys.f_nwk_s_int_key or _ZERO_KEY,
+            keys.s_nwk_s_int_key or _ZERO_KEY,
+            keys.nwk_s_enc_key or _ZERO_KEY,
+            keys.app_s_key or _ZERO_KEY,
+            lorawan_1_1=True,
         )
     if keys.nwk_s_key or keys.app_s_key:
         return SessionKeys.for_1_0(keys.nwk_s_key or _ZERO_KEY, keys.app_s_key or _ZERO_KEY)
@@ -208,8 +227,10 @@ def _data_mic_valid(
     if session is None:
         return None
     if keys.lorawan_1_1:
-        needed = (keys.f_nwk_s_int_key, keys.s_nwk_s_int_key) if frame.uplink else (
-            keys.s_nwk_s_int_key,
+        needed = (
+            (keys.f_nwk_s_int_key, keys.s_nwk_s_int_key)
+            if frame.uplink
+            else (keys.s_nwk_s_int_key,)
         )
         if not all(needed):
             return None
@@ -222,8 +243,7 @@ def _data_mic_valid(
 
 def _f_ctrl_dict(frame: DataFrame) -> dict[str, Any]:
     f_ctrl = frame.f_ctrl
-    fields: dict[str, Any] = {"adr": f_ctrl.adr, "ack": f_ctrl.ack,
-                              "f_opts_len": len(frame.f_opts)}
+    fields: dict[str, Any] = {"adr": f_ctrl.adr, "ack": f_ctrl.ack, "f_opts_len": len(frame.f_opts)}
     if frame.uplink:
         fields |= {"adr_ack_req": f_ctrl.adr_ack_req, "class_b": f_ctrl.class_b}
     else:

@@ -18,13 +18,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Start the appliance. Without options it runs on its embedded defaults "
         "(region EU868, data in ./data, or in $STATE_DIRECTORY under systemd).",
     )
-    parser.add_argument("--config", type=Path, metavar="FILE",
-                        help="TOML configuration file (keys: region, data_dir, log_level)")
-    parser.add_argument("--data-dir", type=Path, metavar="DIR",
-                        help="where state is kept (default ./data or $STATE_DIRECTORY)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="TOML configuration file (keys: region, data_dir, log_level)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="where state is kept (default ./data or $STATE_DIRECTORY)",
+    )
     parser.add_argument("--region", metavar="NAME", help="regional parameters (default EU868)")
-    parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"),
-                        help="logging verbosity (default info)")
+    parser.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        help="logging verbosity (default info)",
+    )
     parser.set_defaults(handler=_run)
 
 
@@ -40,4 +51,6 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return run(config)
     except OSError as exc:
-        raise CLIUsageError(f"cannot use data directory {config.data_dir}: {exc.strerror}") from None
+        raise CLIUsageError(
+            f"cannot use data directory {config.data_dir}: {exc.strerror}"
+        ) from None

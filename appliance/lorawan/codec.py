@@ -18,8 +18,8 @@ from appliance.lorawan.frames import (
     Frame,
     JoinRequest,
     Proprietary,
-    RejoinRequest1,
     RejoinRequest02,
+    RejoinRequest1,
 )
 from appliance.lorawan.identifiers import EUI64, DevAddr, NetID
 from appliance.lorawan.mhdr import MType
@@ -31,8 +31,9 @@ _REJOIN_02_LEN: Final = 19
 _REJOIN_1_LEN: Final = 24
 
 
-def _set_raw(frame: DataFrame | JoinRequest | RejoinRequest02 | RejoinRequest1,
-             data: bytes) -> None:
+def _set_raw(
+    frame: DataFrame | JoinRequest | RejoinRequest02 | RejoinRequest1, data: bytes
+) -> None:
     object.__setattr__(frame, "raw", data)
 
 
@@ -44,9 +45,7 @@ def _decode_data(data: bytes, mtype: int, major: int) -> DataFrame:
     f_opts_end = 8 + (f_ctrl & 0x0F)
     payload_end = size - 4
     if f_opts_end > payload_end:
-        raise FrameError(
-            f"FOptsLen {f_ctrl & 0x0F} runs past the end of the frame ({size} bytes)"
-        )
+        raise FrameError(f"FOptsLen {f_ctrl & 0x0F} runs past the end of the frame ({size} bytes)")
     uplink = mtype in (MType.UNCONFIRMED_DATA_UP, MType.CONFIRMED_DATA_UP)
     if f_opts_end < payload_end:
         f_port: int | None = data[f_opts_end]

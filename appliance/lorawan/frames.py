@@ -178,7 +178,9 @@ class RejoinRequest02:
 
     def __post_init__(self) -> None:
         if self.rejoin_type not in (0, 2):
-            raise InvalidValueError(f"this layout is for rejoin types 0 and 2, not {self.rejoin_type}")
+            raise InvalidValueError(
+                f"this layout is for rejoin types 0 and 2, not {self.rejoin_type}"
+            )
         _check_range("RJcount0", self.rj_count0, 0, 0xFFFF)
         _check_mic(self.mic)
 
@@ -240,7 +242,8 @@ class EncryptedJoinAccept:
     def __post_init__(self) -> None:
         if len(self.ciphertext) not in (16, 32):
             raise InvalidValueError(
-                f"an encrypted join-accept is 16 or 32 bytes after the MHDR, got {len(self.ciphertext)}"
+                "an encrypted join-accept is 16 or 32 bytes after the MHDR, "
+                f"got {len(self.ciphertext)}"
             )
 
     def encode(self) -> bytes:
@@ -261,10 +264,5 @@ class Proprietary:
 
 
 Frame = (
-    DataFrame
-    | JoinRequest
-    | RejoinRequest02
-    | RejoinRequest1
-    | EncryptedJoinAccept
-    | Proprietary
+    DataFrame | JoinRequest | RejoinRequest02 | RejoinRequest1 | EncryptedJoinAccept | Proprietary
 )

@@ -60,10 +60,7 @@ class _FixedBytes:
     _raw: bytes
 
     def __init__(self, value: str | bytes | bytearray | memoryview | int | Self) -> None:
-        if type(value) is type(self):
-            raw = value._raw
-        else:
-            raw = _coerce(value, self.SIZE, self.LABEL)
+        raw = value._raw if type(value) is type(self) else _coerce(value, self.SIZE, self.LABEL)
         object.__setattr__(self, "_raw", raw)
 
     @classmethod
@@ -114,7 +111,7 @@ class _FixedBytes:
 
 
 class EUI64(_FixedBytes):
-    """An IEEE EUI-64: DevEUI, JoinEUI (AppEUI) or gateway ID. Printed as 16 lowercase hex digits."""
+    """An IEEE EUI-64 (DevEUI, JoinEUI/AppEUI, gateway ID), printed as 16 lower-case hex digits."""
 
     __slots__ = ()
     SIZE = 8

@@ -47,7 +47,9 @@ class CFListFrequencies:
             raise InvalidValueError("a CFList carries at most 5 frequencies")
         for freq in self.frequencies:
             if not 0 <= freq <= 0xFFFFFF * 100 or freq % 100:
-                raise InvalidValueError(f"CFList frequency must be a multiple of 100 Hz, got {freq}")
+                raise InvalidValueError(
+                    f"CFList frequency must be a multiple of 100 Hz, got {freq}"
+                )
 
     def to_bytes(self) -> bytes:
         padded = self.frequencies + (0,) * (5 - len(self.frequencies))

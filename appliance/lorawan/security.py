@@ -20,12 +20,14 @@ from appliance.lorawan.frames import (
     EncryptedJoinAccept,
     FCtrl,
     JoinRequest,
-    RejoinRequest1,
     RejoinRequest02,
+    RejoinRequest1,
 )
 from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr, NetID
 from appliance.lorawan.join_accept import JoinAccept
 from appliance.lorawan.mhdr import MType
+
+_NO_FLAGS = FCtrl()
 
 __all__ = [
     "FOptsKeystream",
@@ -90,18 +92,29 @@ def data_frame_mic(
     dev_addr = int(frame.dev_addr)
     if not session.lorawan_1_1:
         return mic.data_mic_10(
-            bytes(session.f_nwk_s_int_key), message, dev_addr=dev_addr, f_cnt=f_cnt,
+            bytes(session.f_nwk_s_int_key),
+            message,
+            dev_addr=dev_addr,
+            f_cnt=f_cnt,
             downlink=not frame.uplink,
         )
     confirmed_counter = conf_f_cnt if frame.f_ctrl.ack else 0
     if frame.uplink:
         return mic.uplink_mic_11(
-            bytes(session.f_nwk_s_int_key), bytes(session.s_nwk_s_int_key), message,
-            dev_addr=dev_addr, f_cnt=f_cnt, conf_f_cnt=confirmed_counter, tx_dr=tx_dr,
+            bytes(session.f_nwk_s_int_key),
+            bytes(session.s_nwk_s_int_key),
+            message,
+            dev_addr=dev_addr,
+            f_cnt=f_cnt,
+            conf_f_cnt=confirmed_counter,
+            tx_dr=tx_dr,
             tx_ch=tx_ch,
         )
     return mic.downlink_mic_11(
-        bytes(session.s_nwk_s_int_key), message, dev_addr=dev_addr, f_cnt=f_cnt,
+        bytes(session.s_nwk_s_int_key),
+        message,
+        dev_addr=dev_addr,
+        f_cnt=f_cnt,
         conf_f_cnt=confirmed_counter,
     )
 
@@ -128,8 +141,11 @@ def _payload_key(frame: DataFrame, session: SessionKeys) -> bytes:
 def decrypt_frm_payload(frame: DataFrame, session: SessionKeys, f_cnt: int) -> bytes:
     """The plaintext FRMPayload: AppSKey for FPort > 0, NwkSKey/NwkSEncKey for FPort 0."""
     return encryption.encrypt_frm_payload(
-        _payload_key(frame, session), frame.frm_payload, dev_addr=int(frame.dev_addr),
-        f_cnt=f_cnt, downlink=not frame.uplink,
+        _payload_key(frame, session),
+        frame.frm_payload,
+        dev_addr=int(frame.dev_addr),
+        f_cnt=f_cnt,
+        downlink=not frame.uplink,
     )
 
 
@@ -147,8 +163,12 @@ def decrypt_f_opts(
     if not session.lorawan_1_1:
         return frame.f_opts
     return encryption.encrypt_f_opts(
-        bytes(session.nwk_s_enc_key), frame.f_opts, dev_addr=int(frame.dev_addr), f_cnt=f_cnt,
-        downlink=not frame.uplink, a_f_cnt_down=not frame.uplink and bool(frame.f_port),
+        bytes(session.nwk_s_enc_key),
+        frame.f_opts,
+        dev_addr=int(frame.dev_addr),
+        f_cnt=f_cnt,
+        downlink=not frame.uplink,
+        a_f_cnt_down=not frame.uplink and bool(frame.f_port),
         keystream=keystream,
     )
 
@@ -159,7 +179,7 @@ def build_data_frame(
     session: SessionKeys,
     f_cnt: int,
     *,
-    f_ctrl: FCtrl = FCtrl(),
+    f_ctrl: FCtrl = _NO_FLAGS,
     f_opts: bytes = b"",
     f_port: int | None = None,
     payload: bytes = b"",
@@ -181,11 +201,19 @@ def build_data_frame(
     encrypted_opts = f_opts
     if session.lorawan_1_1 and f_opts:
         encrypted_opts = encryption.encrypt_f_opts(
-            bytes(session.nwk_s_enc_key), f_opts, dev_addr=int(dev_addr), f_cnt=f_cnt,
-            downlink=downlink, a_f_cnt_down=downlink and bool(f_port), keystream=keystream,
+            bytes(session.nwk_s_enc_key),
+            f_opts,
+            dev_addr=int(dev_addr),
+            f_cnt=f_cnt,
+            downlink=downlink,
+            a_f_cnt_down=downlink and bool(f_port),
+            keystream=keystream,
         )
     encrypted_payload = encryption.encrypt_frm_payload(
-        _payload_key(frame, session), payload, dev_addr=int(dev_addr), f_cnt=f_cnt,
+        _payload_key(frame, session),
+        payload,
+        dev_addr=int(dev_addr),
+        f_cnt=f_cnt,
         downlink=downlink,
     )
     frame = replace(frame, f_opts=encrypted_opts, frm_payload=encrypted_payload)
@@ -246,7 +274,10 @@ def join_accept_mic(
     if join_eui is None or dev_nonce is None:
         raise EncodeError("a join-accept with OptNeg set needs the request's JoinEUI and DevNonce")
     return mic.join_accept_mic_11(
-        bytes(key), message, join_req_type=join_req_type, join_eui_wire=join_eui.to_wire(),
+        bytes(key),
+        message,
+        join_req_type=join_req_type,
+        join_eui_wire=join_eui.to_wire(),
         dev_nonce=dev_nonce,
     )
 
@@ -288,7 +319,10 @@ def derive_session_keys_1_0(
     1.0 network); all three network keys are the NwkSKey."""
     _check_nonces(join_nonce, dev_nonce)
     nwk_s_key, app_s_key = keys.derive_10(
-        bytes(key), (0x01, 0x02), join_nonce=join_nonce, net_id_wire=net_id.to_wire(),
+        bytes(key),
+        (0x01, 0x02),
+        join_nonce=join_nonce,
+        net_id_wire=net_id.to_wire(),
         dev_nonce=dev_nonce,
     )
     return SessionKeys.for_1_0(AESKey(nwk_s_key), AESKey(app_s_key))
@@ -301,7 +335,10 @@ def derive_session_keys_1_1(
     _check_nonces(join_nonce, dev_nonce)
     wire = join_eui.to_wire()
     f_int, s_int, enc = keys.derive_11(
-        bytes(nwk_key), (0x01, 0x03, 0x04), join_nonce=join_nonce, join_eui_wire=wire,
+        bytes(nwk_key),
+        (0x01, 0x03, 0x04),
+        join_nonce=join_nonce,
+        join_eui_wire=wire,
         dev_nonce=dev_nonce,
     )
     (app,) = keys.derive_11(
@@ -323,4 +360,3 @@ def _check_nonces(join_nonce: int, dev_nonce: int) -> None:
         raise InvalidValueError(f"JoinNonce is 24 bits, got {join_nonce}")
     if not 0 <= dev_nonce <= 0xFFFF:
         raise InvalidValueError(f"DevNonce is 16 bits, got {dev_nonce}")
-

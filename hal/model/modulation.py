@@ -57,8 +57,22 @@ class CodeRate(IntEnum):
         raise InvalidValueError(f"{self.name} is not a LoRa coding rate")
 
 
-_LORA_BANDWIDTHS = (7_800, 10_400, 15_600, 20_800, 31_250, 41_700, 62_500, 125_000, 250_000,
-                    500_000, 203_125, 406_250, 812_500, 1_625_000)
+_LORA_BANDWIDTHS = (
+    7_800,
+    10_400,
+    15_600,
+    20_800,
+    31_250,
+    41_700,
+    62_500,
+    125_000,
+    250_000,
+    500_000,
+    203_125,
+    406_250,
+    812_500,
+    1_625_000,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +107,9 @@ class FSKModulation:
         if not 500 <= self.datarate <= 300_000:
             raise InvalidValueError(f"FSK bit rate must be 500..300000, got {self.datarate}")
         if not 0 <= self.frequency_deviation <= 200_000:
-            raise InvalidValueError(f"FSK deviation must be 0..200000 Hz, got {self.frequency_deviation}")
+            raise InvalidValueError(
+                f"FSK deviation must be 0..200000 Hz, got {self.frequency_deviation}"
+            )
 
 
 @dataclass(frozen=True, slots=True)

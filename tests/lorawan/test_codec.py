@@ -15,8 +15,8 @@ from appliance.lorawan.frames import (
     Frame,
     JoinRequest,
     Proprietary,
-    RejoinRequest1,
     RejoinRequest02,
+    RejoinRequest1,
 )
 from appliance.lorawan.identifiers import EUI64, DevAddr, NetID
 from appliance.lorawan.mhdr import MType
@@ -25,24 +25,54 @@ from tests.lorawan.vectors import vector
 MIC = bytes.fromhex("a1b2c3d4")
 
 TABLE: list[tuple[Frame, str]] = [
-    (DataFrame(MType.UNCONFIRMED_DATA_UP, DevAddr("01020304"), mic=MIC),
-     "40" "04030201" "00" "0000" "a1b2c3d4"),
-    (DataFrame(MType.CONFIRMED_DATA_UP, DevAddr("01020304"),
-               FCtrl(adr=True, adr_ack_req=True, ack=True, class_b=True), 0xABCD,
-               bytes.fromhex("0203"), 7, b"\x01", MIC),
-     "80" "04030201" "f2" "cdab" "0203" "07" "01" "a1b2c3d4"),
-    (DataFrame(MType.UNCONFIRMED_DATA_DOWN, DevAddr("ffffffff"),
-               FCtrl(adr=True, ack=True, f_pending=True), 1, bytes(15), 255, b"", MIC),
-     "60" "ffffffff" "bf" "0100" + "00" * 15 + "ff" "a1b2c3d4"),
-    (DataFrame(MType.CONFIRMED_DATA_DOWN, DevAddr("26011bda"), f_port=0,
-               frm_payload=b"\x06", mic=MIC),
-     "a0" "da1b0126" "00" "0000" "00" "06" "a1b2c3d4"),
-    (JoinRequest(EUI64("0102030405060708"), EUI64("1112131415161718"), 0x0102, MIC),
-     "00" "0807060504030201" "1817161514131211" "0201" "a1b2c3d4"),
-    (RejoinRequest02(0, NetID("010203"), EUI64("0102030405060708"), 5, MIC),
-     "c0" "00" "030201" "0807060504030201" "0500" "a1b2c3d4"),
-    (RejoinRequest1(EUI64("0102030405060708"), EUI64("1112131415161718"), 0xFFFF, MIC),
-     "c0" "01" "0807060504030201" "1817161514131211" "ffff" "a1b2c3d4"),
+    (
+        DataFrame(MType.UNCONFIRMED_DATA_UP, DevAddr("01020304"), mic=MIC),
+        "4004030201000000a1b2c3d4",
+    ),
+    (
+        DataFrame(
+            MType.CONFIRMED_DATA_UP,
+            DevAddr("01020304"),
+            FCtrl(adr=True, adr_ack_req=True, ack=True, class_b=True),
+            0xABCD,
+            bytes.fromhex("0203"),
+            7,
+            b"\x01",
+            MIC,
+        ),
+        "8004030201f2cdab02030701a1b2c3d4",
+    ),
+    (
+        DataFrame(
+            MType.UNCONFIRMED_DATA_DOWN,
+            DevAddr("ffffffff"),
+            FCtrl(adr=True, ack=True, f_pending=True),
+            1,
+            bytes(15),
+            255,
+            b"",
+            MIC,
+        ),
+        "60ffffffffbf0100" + "00" * 15 + "ffa1b2c3d4",
+    ),
+    (
+        DataFrame(
+            MType.CONFIRMED_DATA_DOWN, DevAddr("26011bda"), f_port=0, frm_payload=b"\x06", mic=MIC
+        ),
+        "a0da1b01260000000006a1b2c3d4",
+    ),
+    (
+        JoinRequest(EUI64("0102030405060708"), EUI64("1112131415161718"), 0x0102, MIC),
+        "00080706050403020118171615141312110201a1b2c3d4",
+    ),
+    (
+        RejoinRequest02(0, NetID("010203"), EUI64("0102030405060708"), 5, MIC),
+        "c00003020108070605040302010500a1b2c3d4",
+    ),
+    (
+        RejoinRequest1(EUI64("0102030405060708"), EUI64("1112131415161718"), 0xFFFF, MIC),
+        "c00108070605040302011817161514131211ffffa1b2c3d4",
+    ),
     (EncryptedJoinAccept(bytes(range(16))), "20" + bytes(range(16)).hex()),
     (EncryptedJoinAccept(bytes(range(32))), "20" + bytes(range(32)).hex()),
     (Proprietary(b"\xde\xad"), "e0dead"),
@@ -63,14 +93,14 @@ BAD_FRAMES = [
     ("40", "too short"),
     ("4004030201000000a1b2c3", "too short"),
     ("40040302010f0000a1b2c3d4", "FOptsLen 15 runs past"),
-    ("400403020101000002" "00" "a1b2c3d4", "FPort 0 with FOpts"),
+    ("40040302010100000200a1b2c3d4", "FPort 0 with FOpts"),
     ("00" + "00" * 21, "join-request is 23 bytes"),
     ("20" + "00" * 15, "16 or 32 bytes"),
     ("c003" + "00" * 17, "rejoin type 3"),
     ("c0", "too short"),
     ("c000" + "00" * 16, "19 bytes"),
     ("c001" + "00" * 20, "24 bytes"),
-    ("41040302010000" "00a1b2c3d4", "major version 1"),
+    ("4104030201000000a1b2c3d4", "major version 1"),
 ]
 
 
@@ -136,30 +166,56 @@ mic = st.binary(min_size=4, max_size=4)
 
 @st.composite
 def data_frames(draw: st.DrawFn) -> DataFrame:
-    mtype = draw(st.sampled_from([MType.UNCONFIRMED_DATA_UP, MType.CONFIRMED_DATA_UP,
-                                  MType.UNCONFIRMED_DATA_DOWN, MType.CONFIRMED_DATA_DOWN]))
+    mtype = draw(
+        st.sampled_from(
+            [
+                MType.UNCONFIRMED_DATA_UP,
+                MType.CONFIRMED_DATA_UP,
+                MType.UNCONFIRMED_DATA_DOWN,
+                MType.CONFIRMED_DATA_DOWN,
+            ]
+        )
+    )
     uplink = mtype in (MType.UNCONFIRMED_DATA_UP, MType.CONFIRMED_DATA_UP)
     bit4 = draw(st.booleans())
     f_ctrl = FCtrl(
-        adr=draw(st.booleans()), ack=draw(st.booleans()),
+        adr=draw(st.booleans()),
+        ack=draw(st.booleans()),
         adr_ack_req=uplink and draw(st.booleans()),
-        class_b=uplink and bit4, f_pending=not uplink and bit4,
+        class_b=uplink and bit4,
+        f_pending=not uplink and bit4,
     )
     f_port = draw(st.none() | st.integers(0, 255))
     f_opts = b"" if f_port == 0 else draw(st.binary(max_size=15))
     payload = b"" if f_port is None else draw(st.binary(max_size=64))
-    return DataFrame(mtype, DevAddr(draw(st.binary(min_size=4, max_size=4))), f_ctrl,
-                     draw(st.integers(0, 0xFFFF)), f_opts, f_port, payload, draw(mic))
+    return DataFrame(
+        mtype,
+        DevAddr(draw(st.binary(min_size=4, max_size=4))),
+        f_ctrl,
+        draw(st.integers(0, 0xFFFF)),
+        f_opts,
+        f_port,
+        payload,
+        draw(mic),
+    )
 
 
 frames = st.one_of(
     data_frames(),
     st.builds(JoinRequest, eui, eui, st.integers(0, 0xFFFF), mic),
-    st.builds(RejoinRequest02, st.sampled_from([0, 2]), st.binary(min_size=3, max_size=3)
-              .map(NetID), eui, st.integers(0, 0xFFFF), mic),
+    st.builds(
+        RejoinRequest02,
+        st.sampled_from([0, 2]),
+        st.binary(min_size=3, max_size=3).map(NetID),
+        eui,
+        st.integers(0, 0xFFFF),
+        mic,
+    ),
     st.builds(RejoinRequest1, eui, eui, st.integers(0, 0xFFFF), mic),
-    st.builds(EncryptedJoinAccept, st.binary(min_size=16, max_size=16)
-              | st.binary(min_size=32, max_size=32)),
+    st.builds(
+        EncryptedJoinAccept,
+        st.binary(min_size=16, max_size=16) | st.binary(min_size=32, max_size=32),
+    ),
     st.builds(Proprietary, st.binary(max_size=64), st.integers(0, 3)),
 )
 

@@ -12,8 +12,13 @@ from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr, NetID
 
 @pytest.mark.parametrize(
     "text",
-    ["0102030405060708", "01-02-03-04-05-06-07-08", "01:02:03:04:05:06:07:08",
-     "0x0102030405060708", " 0102 0304 0506 0708 "],
+    [
+        "0102030405060708",
+        "01-02-03-04-05-06-07-08",
+        "01:02:03:04:05:06:07:08",
+        "0x0102030405060708",
+        " 0102 0304 0506 0708 ",
+    ],
 )
 def test_eui64_accepts_the_ways_people_write_it(text: str) -> None:
     eui = EUI64(text)
@@ -25,8 +30,13 @@ def test_eui64_accepts_the_ways_people_write_it(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("01020304050607", "8 bytes"), ("010203040506070g", "not hexadecimal"),
-     (b"\x00" * 9, "8 bytes"), (-1, "fit in 8 bytes"), (1.5, "hex text, bytes or int")],
+    [
+        ("01020304050607", "8 bytes"),
+        ("010203040506070g", "not hexadecimal"),
+        (b"\x00" * 9, "8 bytes"),
+        (-1, "fit in 8 bytes"),
+        (1.5, "hex text, bytes or int"),
+    ],
 )
 def test_eui64_refuses_bad_input_with_a_clear_message(value: object, message: str) -> None:
     with pytest.raises(InvalidValueError, match=message):

@@ -29,22 +29,41 @@ sessions = st.one_of(
 
 @settings(max_examples=200)
 @given(
-    sessions,
-    st.sampled_from(list(MType)[2:6]),
-    st.integers(0, 0xFFFFFFFF),
-    st.binary(max_size=15),
-    st.integers(1, 255),
-    st.binary(max_size=222),
-    st.integers(0, 0xFFFF), st.integers(0, 15), st.integers(0, 255), st.booleans(),
+    session=sessions,
+    mtype=st.sampled_from(list(MType)[2:6]),
+    f_cnt=st.integers(0, 0xFFFFFFFF),
+    f_opts=st.binary(max_size=15),
+    f_port=st.integers(1, 255),
+    payload=st.binary(max_size=222),
+    conf_f_cnt=st.integers(0, 0xFFFF),
+    tx_dr=st.integers(0, 15),
+    tx_ch=st.integers(0, 255),
+    ack=st.booleans(),
 )
 def test_built_frames_verify_and_decrypt(
-    session: SessionKeys, mtype: MType, f_cnt: int, f_opts: bytes, f_port: int,
-    payload: bytes, conf_f_cnt: int, tx_dr: int, tx_ch: int, ack: bool,
+    *,
+    session: SessionKeys,
+    mtype: MType,
+    f_cnt: int,
+    f_opts: bytes,
+    f_port: int,
+    payload: bytes,
+    conf_f_cnt: int,
+    tx_dr: int,
+    tx_ch: int,
+    ack: bool,
 ) -> None:
     extra = {"conf_f_cnt": conf_f_cnt, "tx_dr": tx_dr, "tx_ch": tx_ch}
     built = security.build_data_frame(
-        mtype, DevAddr(0x26011BDA), session, f_cnt, f_ctrl=FCtrl(ack=ack), f_opts=f_opts,
-        f_port=f_port, payload=payload, **extra,
+        mtype,
+        DevAddr(0x26011BDA),
+        session,
+        f_cnt,
+        f_ctrl=FCtrl(ack=ack),
+        f_opts=f_opts,
+        f_port=f_port,
+        payload=payload,
+        **extra,
     )
     frame = decode_phy_payload(built.encode())
     assert isinstance(frame, DataFrame)
@@ -61,8 +80,9 @@ def test_built_frames_verify_and_decrypt(
 
 def test_a_flipped_bit_fails_the_mic() -> None:
     session = SessionKeys.for_1_0(AESKey(bytes(range(16))), AESKey(bytes(16)))
-    built = security.build_data_frame(MType.UNCONFIRMED_DATA_UP, DevAddr(1), session, 7,
-                                      f_port=1, payload=b"hello")
+    built = security.build_data_frame(
+        MType.UNCONFIRMED_DATA_UP, DevAddr(1), session, 7, f_port=1, payload=b"hello"
+    )
     wire = bytearray(built.encode())
     wire[-6] ^= 0x01
     frame = decode_phy_payload(bytes(wire))
@@ -73,12 +93,20 @@ def test_a_flipped_bit_fails_the_mic() -> None:
 def test_1_1_ack_changes_the_mic_only_through_conf_f_cnt() -> None:
     session = SessionKeys(*(AESKey(bytes([i]) * 16) for i in range(4)))
     common = {"f_port": 1, "payload": b"x"}
-    with_ack = security.build_data_frame(MType.UNCONFIRMED_DATA_UP, DevAddr(1), session, 3,
-                                         f_ctrl=FCtrl(ack=True), conf_f_cnt=9, **common)
+    with_ack = security.build_data_frame(
+        MType.UNCONFIRMED_DATA_UP,
+        DevAddr(1),
+        session,
+        3,
+        f_ctrl=FCtrl(ack=True),
+        conf_f_cnt=9,
+        **common,
+    )
     assert security.verify_data_mic(with_ack, session, 3, conf_f_cnt=9)
     assert not security.verify_data_mic(with_ack, session, 3, conf_f_cnt=8)
-    no_ack = security.build_data_frame(MType.UNCONFIRMED_DATA_UP, DevAddr(1), session, 3,
-                                       conf_f_cnt=9, **common)
+    no_ack = security.build_data_frame(
+        MType.UNCONFIRMED_DATA_UP, DevAddr(1), session, 3, conf_f_cnt=9, **common
+    )
     # Without ACK the counter of a confirmed downlink is not part of the MIC.
     assert security.verify_data_mic(no_ack, session, 3, conf_f_cnt=1234)
 
@@ -88,11 +116,11 @@ def test_build_refuses_impossible_frames() -> None:
     with pytest.raises(EncodeError, match="32 bits"):
         security.build_data_frame(MType.UNCONFIRMED_DATA_UP, DevAddr(1), session, 1 << 32)
     with pytest.raises(EncodeError, match="needs an FPort"):
-        security.build_data_frame(MType.UNCONFIRMED_DATA_UP, DevAddr(1), session, 1,
-                                  payload=b"x")
+        security.build_data_frame(MType.UNCONFIRMED_DATA_UP, DevAddr(1), session, 1, payload=b"x")
     with pytest.raises(EncodeError, match="at most 15"):
-        security.build_data_frame(MType.UNCONFIRMED_DATA_UP, DevAddr(1), session, 1,
-                                  f_opts=bytes(16))
+        security.build_data_frame(
+            MType.UNCONFIRMED_DATA_UP, DevAddr(1), session, 1, f_opts=bytes(16)
+        )
 
 
 CF_LISTS = [
@@ -109,25 +137,32 @@ def test_join_accept_seal_then_open(cf_list: CFListFrequencies | None, opt_neg: 
     nwk_key, app_key = AESKey(bytes(range(16))), AESKey(bytes(range(16, 32)))
     dev_eui, join_eui, dev_nonce = EUI64(1), EUI64(2), 77
     accept = JoinAccept(
-        join_nonce=0x123456, home_net_id=NetID("000013"), dev_addr=DevAddr("26011bda"),
-        dl_settings=DLSettings(rx1_dr_offset=2, rx2_data_rate=3, opt_neg=opt_neg), rx_delay=5,
+        join_nonce=0x123456,
+        home_net_id=NetID("000013"),
+        dev_addr=DevAddr("26011bda"),
+        dl_settings=DLSettings(rx1_dr_offset=2, rx2_data_rate=3, opt_neg=opt_neg),
+        rx_delay=5,
         cf_list=cf_list,
     )
     mic_key = security.derive_js_int_key(nwk_key, dev_eui) if opt_neg else nwk_key
-    wire = security.seal_join_accept(accept, mic_key=mic_key, encryption_key=nwk_key,
-                                     join_eui=join_eui, dev_nonce=dev_nonce)
+    wire = security.seal_join_accept(
+        accept, mic_key=mic_key, encryption_key=nwk_key, join_eui=join_eui, dev_nonce=dev_nonce
+    )
     assert len(wire) == (33 if cf_list else 17)
     frame = decode_phy_payload(wire)
     assert isinstance(frame, EncryptedJoinAccept)
     opened = security.open_join_accept(frame, nwk_key)
     assert (opened.join_nonce, opened.dev_addr, opened.dl_settings, opened.rx_delay) == (
-        accept.join_nonce, accept.dev_addr, accept.dl_settings, accept.rx_delay)
+        accept.join_nonce,
+        accept.dev_addr,
+        accept.dl_settings,
+        accept.rx_delay,
+    )
     padded = cf_list
     if isinstance(cf_list, CFListFrequencies):
         padded = CFListFrequencies(cf_list.frequencies + (0,) * (5 - len(cf_list.frequencies)))
     assert opened.cf_list == padded
-    expected_mic = security.join_accept_mic(opened, mic_key, join_eui=join_eui,
-                                            dev_nonce=dev_nonce)
+    expected_mic = security.join_accept_mic(opened, mic_key, join_eui=join_eui, dev_nonce=dev_nonce)
     assert opened.mic == expected_mic
     assert app_key != nwk_key
 
@@ -135,8 +170,9 @@ def test_join_accept_seal_then_open(cf_list: CFListFrequencies | None, opt_neg: 
 def test_opt_neg_join_accept_needs_request_fields() -> None:
     accept = JoinAccept(1, NetID(0), DevAddr(1), DLSettings(opt_neg=True))
     with pytest.raises(EncodeError, match="JoinEUI and DevNonce"):
-        security.seal_join_accept(accept, mic_key=AESKey(bytes(16)),
-                                  encryption_key=AESKey(bytes(16)))
+        security.seal_join_accept(
+            accept, mic_key=AESKey(bytes(16)), encryption_key=AESKey(bytes(16))
+        )
 
 
 def test_channel_mask_cf_list_lists_enabled_channels() -> None:

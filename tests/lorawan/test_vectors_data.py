@@ -23,8 +23,12 @@ def test_lw10_uplink_encode_and_decode() -> None:
     given, expected = vector("lw10_uplink_data_adr")
     session = SessionKeys.for_1_0(AESKey(given["NwkSKey"]), AESKey(given["AppSKey"]))
     built = security.build_data_frame(
-        MType.UNCONFIRMED_DATA_UP, DevAddr(given["DevAddr"]), session, given["FCnt"],
-        f_ctrl=FCtrl(adr=True), f_port=given["FPort"],
+        MType.UNCONFIRMED_DATA_UP,
+        DevAddr(given["DevAddr"]),
+        session,
+        given["FCnt"],
+        f_ctrl=FCtrl(adr=True),
+        f_port=given["FPort"],
         payload=bytes.fromhex(given["plaintext_hex"]),
     )
     assert built.encode().hex() == expected["PHYPayload"]
@@ -33,17 +37,22 @@ def test_lw10_uplink_encode_and_decode() -> None:
     assert decoded == built
     assert decoded.mic.hex() == expected["MIC"]
     assert security.verify_data_mic(decoded, session, given["FCnt"])
-    assert security.decrypt_frm_payload(decoded, session, given["FCnt"]).hex() == given[
-        "plaintext_hex"
-    ]
+    assert (
+        security.decrypt_frm_payload(decoded, session, given["FCnt"]).hex()
+        == given["plaintext_hex"]
+    )
 
 
 def test_lw10_uplink_with_fopts() -> None:
     given, expected = vector("lw10_uplink_fopts_maccmds")
     session = SessionKeys.for_1_0(AESKey(given["NwkSKey"]), AESKey(given["AppSKey"]))
     built = security.build_data_frame(
-        MType.UNCONFIRMED_DATA_UP, DevAddr(given["DevAddr"]), session, given["FCnt"],
-        f_opts=bytes.fromhex(given["FOpts"]), f_port=given["FPort"],
+        MType.UNCONFIRMED_DATA_UP,
+        DevAddr(given["DevAddr"]),
+        session,
+        given["FCnt"],
+        f_opts=bytes.fromhex(given["FOpts"]),
+        f_port=given["FPort"],
         payload=bytes.fromhex(given["plaintext_hex"]),
     )
     assert built.encode().hex() == expected["PHYPayload"]
@@ -58,8 +67,12 @@ def test_lw10_mac_commands_on_port_0_use_the_network_key() -> None:
     # An AppSKey that differs proves port 0 does not use it.
     session = SessionKeys.for_1_0(nwk_s_key, AESKey(bytes(16)))
     built = security.build_data_frame(
-        MType.UNCONFIRMED_DATA_UP, DevAddr(given["DevAddr"]), session, given["FCnt"],
-        f_port=0, payload=bytes.fromhex(given["plaintext_hex"]),
+        MType.UNCONFIRMED_DATA_UP,
+        DevAddr(given["DevAddr"]),
+        session,
+        given["FCnt"],
+        f_port=0,
+        payload=bytes.fromhex(given["plaintext_hex"]),
     )
     assert built.encode().hex() == expected["PHYPayload"]
     decoded = _data(expected["PHYPayload"])
@@ -70,8 +83,12 @@ def test_lw10_confirmed_uplink_with_dev_status_ans() -> None:
     given, expected = vector("lw10_confirmed_up_devstatusans")
     session = SessionKeys.for_1_0(AESKey(given["NwkSKey"]), AESKey(given["AppSKey"]))
     built = security.build_data_frame(
-        MType.CONFIRMED_DATA_UP, DevAddr(given["DevAddr"]), session, given["FCnt"],
-        f_opts=bytes.fromhex(given["FOpts"]), f_port=given["FPort"],
+        MType.CONFIRMED_DATA_UP,
+        DevAddr(given["DevAddr"]),
+        session,
+        given["FCnt"],
+        f_opts=bytes.fromhex(given["FOpts"]),
+        f_port=given["FPort"],
         payload=bytes.fromhex(given["plaintext_hex"]),
     )
     assert built.encode().hex() == expected["PHYPayload"]
@@ -89,9 +106,14 @@ def test_lw11_uplink_mic_with_and_without_ack() -> None:
     extra = {"conf_f_cnt": given["ConfFCnt"], "tx_dr": given["TxDr"], "tx_ch": given["TxCh"]}
     for ack, suffix in ((False, "ack0"), (True, "ack1")):
         built = security.build_data_frame(
-            MType.UNCONFIRMED_DATA_UP, DevAddr(given["DevAddr"]), session, given["FCnt"],
-            f_ctrl=FCtrl(adr=True, ack=ack), f_port=given["FPort"],
-            payload=bytes.fromhex(given["plaintext_hex"]), **extra,
+            MType.UNCONFIRMED_DATA_UP,
+            DevAddr(given["DevAddr"]),
+            session,
+            given["FCnt"],
+            f_ctrl=FCtrl(adr=True, ack=ack),
+            f_port=given["FPort"],
+            payload=bytes.fromhex(given["plaintext_hex"]),
+            **extra,
         )
         assert built.encode().hex() == expected[f"PHYPayload_{suffix}"]
         decoded = _data(expected[f"PHYPayload_{suffix}"])
@@ -112,17 +134,21 @@ def test_lw11_downlink_fopts_encryption_with_both_counters() -> None:
             app_s_key=AESKey(params.get("AppSKey", "00" * 16)),
         )
         built = security.build_data_frame(
-            MType.UNCONFIRMED_DATA_DOWN, DevAddr(params["DevAddr"]), session, params["FCnt"],
-            f_opts=bytes.fromhex(params["FOpts_plain"]), f_port=params["FPort"],
+            MType.UNCONFIRMED_DATA_DOWN,
+            DevAddr(params["DevAddr"]),
+            session,
+            params["FCnt"],
+            f_opts=bytes.fromhex(params["FOpts_plain"]),
+            f_port=params["FPort"],
             payload=bytes.fromhex(params.get("plaintext_hex", "")),
         )
         assert built.encode().hex() == expected[f"{case}_PHYPayload"]
         decoded = _data(expected[f"{case}_PHYPayload"])
         assert decoded.mic.hex() == expected[f"{case}_MIC"]
         assert security.verify_data_mic(decoded, session, params["FCnt"])
-        assert security.decrypt_f_opts(decoded, session, params["FCnt"]).hex() == params[
-            "FOpts_plain"
-        ]
+        assert (
+            security.decrypt_f_opts(decoded, session, params["FCnt"]).hex() == params["FOpts_plain"]
+        )
 
 
 def test_ttn_frm_payload_encryption_and_mics() -> None:
@@ -136,12 +162,14 @@ def test_ttn_frm_payload_encryption_and_mics() -> None:
     assert up.hex() == expected["uplink_FRM_enc"]
     assert down.hex() == expected["downlink_FRM_enc"]
     message = bytes.fromhex(given["msg_without_mic"])
-    assert mic.data_mic_10(key, message, downlink=False, **common).hex() == expected[
-        "legacy_uplink_MIC"
-    ]
-    assert mic.data_mic_10(key, message, downlink=True, **common).hex() == expected[
-        "legacy_downlink_MIC(dir=1 over same bytes)"
-    ]
+    assert (
+        mic.data_mic_10(key, message, downlink=False, **common).hex()
+        == expected["legacy_uplink_MIC"]
+    )
+    assert (
+        mic.data_mic_10(key, message, downlink=True, **common).hex()
+        == expected["legacy_downlink_MIC(dir=1 over same bytes)"]
+    )
     lw11 = mic.uplink_mic_11(key, key, message, conf_f_cnt=0, tx_dr=0, tx_ch=0, **common)
     assert lw11.hex() == expected["lw11_uplink_MIC_conf0_dr0_ch0_same_keys"]
 
@@ -155,12 +183,12 @@ def test_fopts_keystream_variants() -> None:
         (FOptsKeystream.ORIGINAL_1_1, False, expected["uplink"]),
         (FOptsKeystream.ORIGINAL_1_1, True, expected["downlink"]),
         (FOptsKeystream.ERRATA, False, expected["for_comparison_brocaar_style_A4_1_A15_1_uplink"]),
-        (FOptsKeystream.ERRATA, True,
-         expected["for_comparison_brocaar_style_A4_1_A15_1_downlink"]),
+        (FOptsKeystream.ERRATA, True, expected["for_comparison_brocaar_style_A4_1_A15_1_downlink"]),
     )
     for keystream, downlink, cipher_hex in cases:
-        out = encryption.encrypt_f_opts(key, plain, downlink=downlink, keystream=keystream,
-                                        **common)
+        out = encryption.encrypt_f_opts(
+            key, plain, downlink=downlink, keystream=keystream, **common
+        )
         assert out.hex() == cipher_hex, (keystream, downlink)
 
 
@@ -170,6 +198,4 @@ def test_lora_packet_readme_example() -> None:
     session = SessionKeys.for_1_0(AESKey(given["NwkSKey"]), AESKey(given["AppSKey"]))
     assert frame.mic.hex() == expected["MIC"]
     assert security.verify_data_mic(frame, session, frame.f_cnt)
-    assert security.decrypt_frm_payload(frame, session, frame.f_cnt).hex() == expected[
-        "plaintext"
-    ]
+    assert security.decrypt_frm_payload(frame, session, frame.f_cnt).hex() == expected["plaintext"]

@@ -8,8 +8,8 @@ from appliance.lorawan.crypto import encryption, mic
 from appliance.lorawan.frames import (
     EncryptedJoinAccept,
     JoinRequest,
-    RejoinRequest1,
     RejoinRequest02,
+    RejoinRequest1,
 )
 from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr, NetID
 from appliance.lorawan.join_accept import DLSettings, JoinAccept
@@ -60,9 +60,18 @@ def test_join_accept_lorawan_1_0() -> None:
 
 
 def _fields(accept: JoinAccept) -> dict[str, object]:
-    return {name: getattr(accept, name) for name in
-            ("join_nonce", "home_net_id", "dev_addr", "dl_settings", "rx_delay", "cf_list",
-             "major")}
+    return {
+        name: getattr(accept, name)
+        for name in (
+            "join_nonce",
+            "home_net_id",
+            "dev_addr",
+            "dl_settings",
+            "rx_delay",
+            "cf_list",
+            "major",
+        )
+    }
 
 
 def test_join_accept_lorawan_1_1_opt_neg() -> None:
@@ -71,8 +80,12 @@ def test_join_accept_lorawan_1_1_opt_neg() -> None:
     accept = _accept(given, DLSettings.from_byte(int(given["DLSettings"], 16)))
     assert accept.dl_settings.opt_neg
     wire = security.seal_join_accept(
-        accept, mic_key=key, encryption_key=key, join_req_type=int(given["JoinReqType"], 16),
-        join_eui=EUI64(given["JoinEUI"]), dev_nonce=given["DevNonce"],
+        accept,
+        mic_key=key,
+        encryption_key=key,
+        join_req_type=int(given["JoinReqType"], 16),
+        join_eui=EUI64(given["JoinEUI"]),
+        dev_nonce=given["DevNonce"],
     )
     assert wire.hex() == expected["wire"]
 
@@ -81,19 +94,28 @@ def test_rejoin_request_mics() -> None:
     given, expected = vector("rejoin_request_mic")
     key = AESKey(given["key"])
     type2 = security.sign_rejoin_request(
-        RejoinRequest02(2, NetID(given["type2"]["NetID"]), EUI64(given["type2"]["DevEUI"]),
-                        given["type2"]["RJCount0"]),
+        RejoinRequest02(
+            2,
+            NetID(given["type2"]["NetID"]),
+            EUI64(given["type2"]["DevEUI"]),
+            given["type2"]["RJCount0"],
+        ),
         key,
     )
     assert type2.encode().hex() == expected["type2_PHYPayload"]
     type1 = security.sign_rejoin_request(
-        RejoinRequest1(EUI64(given["type1"]["JoinEUI"]), EUI64(given["type1"]["DevEUI"]),
-                       given["type1"]["RJCount1"]),
+        RejoinRequest1(
+            EUI64(given["type1"]["JoinEUI"]),
+            EUI64(given["type1"]["DevEUI"]),
+            given["type1"]["RJCount1"],
+        ),
         key,
     )
     assert type1.encode().hex() == expected["type1_PHYPayload"]
-    for wire_hex, built in ((expected["type2_PHYPayload"], type2),
-                            (expected["type1_PHYPayload"], type1)):
+    for wire_hex, built in (
+        (expected["type2_PHYPayload"], type2),
+        (expected["type1_PHYPayload"], type1),
+    ):
         decoded = decode_phy_payload(bytes.fromhex(wire_hex))
         assert decoded == built
         assert isinstance(decoded, RejoinRequest02 | RejoinRequest1)
@@ -104,15 +126,20 @@ def test_session_keys_of_both_versions() -> None:
     given, expected = vector("session_keys_lw10_lw11_joinserver")
     nwk_key = AESKey(given["NwkKey"])
     lw10 = security.derive_session_keys_1_0(
-        nwk_key, join_nonce=given["JoinNonce"], net_id=NetID(given["NetID"]),
+        nwk_key,
+        join_nonce=given["JoinNonce"],
+        net_id=NetID(given["NetID"]),
         dev_nonce=given["DevNonce"],
     )
     assert str(lw10.nwk_s_key) == expected["lw10_NwkSKey"]
     assert str(lw10.app_s_key) == expected["lw10_AppSKey"]
     assert not lw10.lorawan_1_1
     lw11 = security.derive_session_keys_1_1(
-        nwk_key, AESKey(given["AppKey_for_1.1_AppSKey"]), join_nonce=given["JoinNonce"],
-        join_eui=EUI64(given["JoinEUI"]), dev_nonce=given["DevNonce"],
+        nwk_key,
+        AESKey(given["AppKey_for_1.1_AppSKey"]),
+        join_nonce=given["JoinNonce"],
+        join_eui=EUI64(given["JoinEUI"]),
+        dev_nonce=given["DevNonce"],
     )
     assert str(lw11.f_nwk_s_int_key) == expected["lw11_FNwkSIntKey"]
     assert str(lw11.s_nwk_s_int_key) == expected["lw11_SNwkSIntKey"]
@@ -144,9 +171,10 @@ def test_ttn_join_messages() -> None:
     encrypted = encryption.encrypt_join_accept(key, plain)
     assert encrypted.hex() == expected["join_accept_encrypted(no MHDR)"]
     assert encryption.decrypt_join_accept(key, encrypted) == plain
-    assert mic.join_accept_mic_10(key, b"\x20" + plain[:-4]).hex() == expected[
-        "legacy_join_accept_MIC"
-    ]
+    assert (
+        mic.join_accept_mic_10(key, b"\x20" + plain[:-4]).hex()
+        == expected["legacy_join_accept_MIC"]
+    )
     request = bytes.fromhex(given["join_request_wire_without_mic"])
     assert mic.join_request_mic(key, request).hex() == expected["join_request_MIC"]
     for rejoin_type in (0, 1, 2):
@@ -157,7 +185,9 @@ def test_ttn_join_messages() -> None:
     # builds EUI64{0x08, ..., 0x01} and DevNonce{0x02, 0x01}); reversed, they reproduce its MIC,
     # taken as wire order they do not.
     computed = mic.join_accept_mic_11(
-        key, bytes.fromhex(lw11["payload"]), join_req_type=int(lw11["JoinReqType"], 16),
+        key,
+        bytes.fromhex(lw11["payload"]),
+        join_req_type=int(lw11["JoinReqType"], 16),
         join_eui_wire=EUI64(lw11["JoinEUI_wire"]).to_wire(),
         dev_nonce=int(lw11["DevNonce_wire"], 16),
     )

@@ -17,8 +17,9 @@ def _derive(key: bytes, tags: Sequence[int], body: bytes) -> list[bytes]:
     return [out[i : i + 16] for i in range(0, len(out), 16)]
 
 
-def derive_10(key: bytes, tags: Sequence[int], *, join_nonce: int, net_id_wire: bytes,
-              dev_nonce: int) -> list[bytes]:
+def derive_10(
+    key: bytes, tags: Sequence[int], *, join_nonce: int, net_id_wire: bytes, dev_nonce: int
+) -> list[bytes]:
     """1.0.x style: ``aes(key, tag | JoinNonce | NetID | DevNonce | pad)`` for each tag.
 
     Tags: 0x01 NwkSKey, 0x02 AppSKey. 1.1 devices joined with OptNeg clear use the same blocks.
@@ -27,8 +28,9 @@ def derive_10(key: bytes, tags: Sequence[int], *, join_nonce: int, net_id_wire: 
     return _derive(key, tags, body)
 
 
-def derive_11(key: bytes, tags: Sequence[int], *, join_nonce: int, join_eui_wire: bytes,
-              dev_nonce: int) -> list[bytes]:
+def derive_11(
+    key: bytes, tags: Sequence[int], *, join_nonce: int, join_eui_wire: bytes, dev_nonce: int
+) -> list[bytes]:
     """1.1 style: ``aes(key, tag | JoinNonce | JoinEUI | DevNonce | pad)`` for each tag.
 
     Tags: 0x01 FNwkSIntKey, 0x02 AppSKey (with AppKey), 0x03 SNwkSIntKey, 0x04 NwkSEncKey.
@@ -37,7 +39,8 @@ def derive_11(key: bytes, tags: Sequence[int], *, join_nonce: int, join_eui_wire
     return _derive(key, tags, body)
 
 
-def derive_join_server_keys(nwk_key: bytes, tags: Sequence[int],
-                            dev_eui_wire: bytes) -> list[bytes]:
+def derive_join_server_keys(
+    nwk_key: bytes, tags: Sequence[int], dev_eui_wire: bytes
+) -> list[bytes]:
     """JSEncKey (tag 0x05) and JSIntKey (tag 0x06): ``aes(NwkKey, tag | DevEUI | pad)``."""
     return _derive(nwk_key, tags, dev_eui_wire)

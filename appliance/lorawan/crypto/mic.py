@@ -49,15 +49,22 @@ def uplink_mic_11(
     """
     length = len(message)
     b0 = _b_block(dev_addr, f_cnt, length, downlink=False)
-    b1 = _b_block(dev_addr, f_cnt, length, downlink=False, conf_f_cnt=conf_f_cnt & 0xFFFF,
-                  tail=tx_dr | (tx_ch << 8))
+    b1 = _b_block(
+        dev_addr,
+        f_cnt,
+        length,
+        downlink=False,
+        conf_f_cnt=conf_f_cnt & 0xFFFF,
+        tail=tx_dr | (tx_ch << 8),
+    )
     cmac_f = aes_cmac(f_nwk_s_int_key, b0 + message)
     cmac_s = aes_cmac(s_nwk_s_int_key, b1 + message)
     return cmac_s[:2] + cmac_f[:2]
 
 
-def uplink_mic_11_f_half(f_nwk_s_int_key: bytes, message: bytes, *, dev_addr: int,
-                         f_cnt: int) -> bytes:
+def uplink_mic_11_f_half(
+    f_nwk_s_int_key: bytes, message: bytes, *, dev_addr: int, f_cnt: int
+) -> bytes:
     """The two bytes of a 1.1 uplink MIC that depend only on FNwkSIntKey.
 
     A roaming or forwarding network that knows only FNwkSIntKey checks these (LoRaWAN 1.1 4.4).
@@ -70,8 +77,7 @@ def downlink_mic_11(
     s_nwk_s_int_key: bytes, message: bytes, *, dev_addr: int, f_cnt: int, conf_f_cnt: int
 ) -> bytes:
     """LoRaWAN 1.1 downlink MIC; ``conf_f_cnt`` is the acknowledged uplink's counter or 0."""
-    block = _b_block(dev_addr, f_cnt, len(message), downlink=True,
-                     conf_f_cnt=conf_f_cnt & 0xFFFF)
+    block = _b_block(dev_addr, f_cnt, len(message), downlink=True, conf_f_cnt=conf_f_cnt & 0xFFFF)
     return aes_cmac(s_nwk_s_int_key, block + message)[:4]
 
 
@@ -86,14 +92,13 @@ def rejoin_request_mic(key: bytes, message: bytes) -> bytes:
 
 
 def join_accept_mic_10(key: bytes, message: bytes) -> bytes:
-    """Join-accept MIC when OptNeg is clear: over MHDR|JoinNonce|NetID|DevAddr|DLSettings|RxDelay|CFList."""
+    """Join-accept MIC when OptNeg is clear, over MHDR up to the CFList."""
     return aes_cmac(key, message)[:4]
 
 
 def join_accept_mic_11(
-    js_int_key: bytes, message: bytes, *, join_req_type: int, join_eui_wire: bytes,
-    dev_nonce: int
+    js_int_key: bytes, message: bytes, *, join_req_type: int, join_eui_wire: bytes, dev_nonce: int
 ) -> bytes:
-    """Join-accept MIC when OptNeg is set: JoinReqType|JoinEUI|DevNonce is prefixed to the message."""
+    """Join-accept MIC when OptNeg is set: JoinReqType|JoinEUI|DevNonce prefix the message."""
     prefix = bytes((join_req_type,)) + join_eui_wire + dev_nonce.to_bytes(2, "little")
     return aes_cmac(js_int_key, prefix + message)[:4]
