@@ -6,13 +6,14 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint typecheck bench clean help
+.PHONY: run test lint bench fuzz clean help
 
 help:
 	@echo "make run    - create .venv, install, start the appliance on its embedded defaults"
 	@echo "make test   - create .venv with test tools, ensure Mosquitto, run the whole test suite"
 	@echo "make lint   - ruff, mypy --strict and import-linter only"
 	@echo "make bench  - run the benchmarks (results go to bench/RESULTS.md by hand)"
+	@echo "make fuzz   - run the property tests with 20,000 examples each"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,9 @@ lint: $(TEST_STAMP)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench
+
+fuzz: $(TEST_STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/lorawan tests/hal
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
