@@ -1,0 +1,1 @@
+"""The embedded LoRaWAN network server: devices, sessions, the uplink/join/downlink flows."""

@@ -1,0 +1,212 @@
+"""The network server's state of one activated device (modelled on ChirpStack's DeviceSession).
+
+Mutable on purpose: a flow step updates the counters and radio settings in place, and the
+storage layer persists the record as a whole (``to_dict``/``from_dict`` are lossless and are
+what it encrypts). Counters hold the *next* value to expect or to use, as 32-bit integers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from appliance.lorawan.identifiers import AESKey, DevAddr
+from appliance.lorawan.security import SessionKeys
+from appliance.ns.profile import MACVersion
+
+MAX_UPLINK_HISTORY: Final = 20  # uplinks the ADR algorithm looks back over
+
+
+@dataclass(frozen=True, slots=True)
+class UplinkHistoryEntry:
+    """Link quality of one uplink, as the ADR algorithm needs it."""
+
+    f_cnt: int
+    max_snr: float
+    max_rssi: int
+    tx_power_index: int
+    gateway_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraChannel:
+    """A channel added with the CFList or NewChannelReq (dynamic-plan regions)."""
+
+    frequency: int
+    min_dr: int
+    max_dr: int
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMACRequest:
+    """MAC requests sent in a downlink and not yet answered."""
+
+    cid: int
+    payloads: tuple[bytes, ...]  # the encoded requests (several for LinkADRReq blocks)
+    sent_at_f_cnt_down: int
+
+
+@dataclass(slots=True)
+class DeviceSession:
+    dev_addr: DevAddr
+    keys: SessionKeys
+    mac_version: MACVersion
+    region: str
+    rx2_dr: int
+    rx2_frequency: int
+    enabled_uplink_channels: tuple[int, ...]
+    f_cnt_up: int = 0
+    n_f_cnt_down: int = 0
+    a_f_cnt_down: int = 0
+    conf_f_cnt: int | None = None  # FCnt of the confirmed downlink awaiting the device's ACK
+    rx1_delay_s: int = 1
+    rx1_dr_offset: int = 0
+    extra_uplink_channels: dict[int, ExtraChannel] = field(default_factory=dict)
+    dr: int = 0
+    tx_power_index: int = 0
+    nb_trans: int = 1
+    adr: bool = False
+    max_supported_tx_power_index: int = 0
+    uplink_dwell_time_400ms: bool = False
+    downlink_dwell_time_400ms: bool = False
+    uplink_max_eirp_index: int = 15
+    ping_slot_nb: int = 0
+    ping_slot_dr: int = 0
+    ping_slot_frequency: int = 0
+    uplink_history: list[UplinkHistoryEntry] = field(default_factory=list)
+    pending_mac_requests: dict[int, PendingMACRequest] = field(default_factory=dict)
+    mac_command_error_count: dict[int, int] = field(default_factory=dict)
+    last_device_status_request_ns: int | None = None
+    rejoin_request_enabled: bool = False
+    rejoin_max_count_n: int = 0
+    rejoin_max_time_n: int = 0
+    rejoin_count_0: int = 0
+    skip_f_cnt_check: bool = False
+    # LoRaWAN 1.1: the session built by a rejoin; it replaces this one on RekeyInd.
+    pending_rejoin_session: DeviceSession | None = None
+
+    def add_uplink_history(self, entry: UplinkHistoryEntry) -> None:
+        if self.uplink_history and self.uplink_history[-1].f_cnt == entry.f_cnt:
+            return  # a retransmission carries no new information for ADR
+        self.uplink_history.append(entry)
+        del self.uplink_history[:-MAX_UPLINK_HISTORY]
+
+    # --- lossless serialisation (the storage layer encrypts the result) --------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        keys = self.keys
+        return {
+            "dev_addr": str(self.dev_addr),
+            "keys": {
+                "f_nwk_s_int_key": str(keys.f_nwk_s_int_key),
+                "s_nwk_s_int_key": str(keys.s_nwk_s_int_key),
+                "nwk_s_enc_key": str(keys.nwk_s_enc_key),
+                "app_s_key": str(keys.app_s_key),
+                "lorawan_1_1": keys.lorawan_1_1,
+            },
+            "mac_version": str(self.mac_version),
+            "region": self.region,
+            "rx2_dr": self.rx2_dr,
+            "rx2_frequency": self.rx2_frequency,
+            "enabled_uplink_channels": list(self.enabled_uplink_channels),
+            "f_cnt_up": self.f_cnt_up,
+            "n_f_cnt_down": self.n_f_cnt_down,
+            "a_f_cnt_down": self.a_f_cnt_down,
+            "conf_f_cnt": self.conf_f_cnt,
+            "rx1_delay_s": self.rx1_delay_s,
+            "rx1_dr_offset": self.rx1_dr_offset,
+            "extra_uplink_channels": {
+                str(index): [c.frequency, c.min_dr, c.max_dr]
+                for index, c in self.extra_uplink_channels.items()
+            },
+            "dr": self.dr,
+            "tx_power_index": self.tx_power_index,
+            "nb_trans": self.nb_trans,
+            "adr": self.adr,
+            "max_supported_tx_power_index": self.max_supported_tx_power_index,
+            "uplink_dwell_time_400ms": self.uplink_dwell_time_400ms,
+            "downlink_dwell_time_400ms": self.downlink_dwell_time_400ms,
+            "uplink_max_eirp_index": self.uplink_max_eirp_index,
+            "ping_slot": [self.ping_slot_nb, self.ping_slot_dr, self.ping_slot_frequency],
+            "uplink_history": [
+                [e.f_cnt, e.max_snr, e.max_rssi, e.tx_power_index, e.gateway_count]
+                for e in self.uplink_history
+            ],
+            "pending_mac_requests": {
+                str(cid): [[p.hex() for p in r.payloads], r.sent_at_f_cnt_down]
+                for cid, r in self.pending_mac_requests.items()
+            },
+            "mac_command_error_count": {str(k): v for k, v in self.mac_command_error_count.items()},
+            "last_device_status_request_ns": self.last_device_status_request_ns,
+            "rejoin": [
+                self.rejoin_request_enabled,
+                self.rejoin_max_count_n,
+                self.rejoin_max_time_n,
+                self.rejoin_count_0,
+            ],
+            "skip_f_cnt_check": self.skip_f_cnt_check,
+            "pending_rejoin_session": (
+                None
+                if self.pending_rejoin_session is None
+                else self.pending_rejoin_session.to_dict()
+            ),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeviceSession:
+        k = data["keys"]
+        keys = SessionKeys(
+            AESKey(k["f_nwk_s_int_key"]),
+            AESKey(k["s_nwk_s_int_key"]),
+            AESKey(k["nwk_s_enc_key"]),
+            AESKey(k["app_s_key"]),
+            lorawan_1_1=bool(k["lorawan_1_1"]),
+        )
+        ping_nb, ping_dr, ping_freq = data["ping_slot"]
+        rejoin_enabled, max_count, max_time, count_0 = data["rejoin"]
+        pending = data.get("pending_rejoin_session")
+        return cls(
+            dev_addr=DevAddr(data["dev_addr"]),
+            keys=keys,
+            mac_version=MACVersion(data["mac_version"]),
+            region=data["region"],
+            rx2_dr=data["rx2_dr"],
+            rx2_frequency=data["rx2_frequency"],
+            enabled_uplink_channels=tuple(data["enabled_uplink_channels"]),
+            f_cnt_up=data["f_cnt_up"],
+            n_f_cnt_down=data["n_f_cnt_down"],
+            a_f_cnt_down=data["a_f_cnt_down"],
+            conf_f_cnt=data["conf_f_cnt"],
+            rx1_delay_s=data["rx1_delay_s"],
+            rx1_dr_offset=data["rx1_dr_offset"],
+            extra_uplink_channels={
+                int(index): ExtraChannel(*values)
+                for index, values in data["extra_uplink_channels"].items()
+            },
+            dr=data["dr"],
+            tx_power_index=data["tx_power_index"],
+            nb_trans=data["nb_trans"],
+            adr=data["adr"],
+            max_supported_tx_power_index=data["max_supported_tx_power_index"],
+            uplink_dwell_time_400ms=data["uplink_dwell_time_400ms"],
+            downlink_dwell_time_400ms=data["downlink_dwell_time_400ms"],
+            uplink_max_eirp_index=data["uplink_max_eirp_index"],
+            ping_slot_nb=ping_nb,
+            ping_slot_dr=ping_dr,
+            ping_slot_frequency=ping_freq,
+            uplink_history=[UplinkHistoryEntry(*entry) for entry in data["uplink_history"]],
+            pending_mac_requests={
+                int(cid): PendingMACRequest(
+                    int(cid), tuple(bytes.fromhex(p) for p in payloads), sent_at
+                )
+                for cid, (payloads, sent_at) in data["pending_mac_requests"].items()
+            },
+            mac_command_error_count={int(k): v for k, v in data["mac_command_error_count"].items()},
+            last_device_status_request_ns=data["last_device_status_request_ns"],
+            rejoin_request_enabled=rejoin_enabled,
+            rejoin_max_count_n=max_count,
+            rejoin_max_time_n=max_time,
+            rejoin_count_0=count_0,
+            skip_f_cnt_check=data["skip_f_cnt_check"],
+            pending_rejoin_session=None if pending is None else cls.from_dict(pending),
+        )
