@@ -1,0 +1,1 @@
+"""Downlink planning: receive windows, gateway choice, frame sizing."""
