@@ -12,6 +12,7 @@ def _frame(
     payload: bytes,
     gateway: int,
     snr: float,
+    *,
     rssi: int = -80,
     crc: CRCStatus = CRCStatus.CRC_OK,
     frequency: int = 868_100_000,
