@@ -1,0 +1,1 @@
+"""Uplink flows: data frames and joins."""
