@@ -16,10 +16,10 @@ class RootKeys:
     app_key: AESKey
     nwk_key: AESKey | None = None
 
-    @property
-    def join_key(self) -> AESKey:
-        """The key of the join-request MIC and join-accept encryption."""
-        return self.nwk_key or self.app_key
+    def join_key(self, lorawan_1_1: bool) -> AESKey | None:
+        """The key of the join-request MIC and join-accept encryption: NwkKey for 1.1
+        devices (None if it is missing), AppKey for 1.0.x devices."""
+        return self.nwk_key if lorawan_1_1 else self.app_key
 
 
 @dataclass(slots=True)

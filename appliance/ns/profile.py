@@ -19,6 +19,14 @@ class MACVersion(StrEnum):
     LORAWAN_1_1_0 = "1.1.0"
 
     @property
+    def numbers(self) -> tuple[int, int, int]:
+        major, minor, patch = (int(part) for part in self.value.split("."))
+        return major, minor, patch
+
+    def at_least(self, other: MACVersion) -> bool:
+        return self.numbers >= other.numbers
+
+    @property
     def is_1_1(self) -> bool:
         return self is MACVersion.LORAWAN_1_1_0
 
