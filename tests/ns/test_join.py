@@ -63,6 +63,14 @@ CHECKS = [
         Rejected(JoinRejection.MIC_FAILED),
     ),
     (
+        "1.1 without NwkKey",
+        _device(root_keys=RootKeys(APP_KEY)),
+        _profile(V11),
+        _request(APP_KEY),
+        FRESH,
+        Rejected(JoinRejection.NO_ROOT_KEYS),
+    ),
+    (
         "disabled",
         _device(enabled=False),
         _profile(V103),
