@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import platform
 
-from bench import protocol
+from bench import basic_station, protocol
 
 
 def main() -> None:
@@ -16,7 +16,7 @@ def main() -> None:
         f"# {platform.node()} {platform.machine()} {platform.python_implementation()} "
         f"{platform.python_version()}"
     )
-    for result in protocol.run(args.quick):
+    for result in (*protocol.run(args.quick), *basic_station.run(args.quick)):
         print(result.line())
 
 

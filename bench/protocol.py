@@ -53,10 +53,10 @@ def _best_of(name: str, operations: int, body: Callable[[], None], repeats: int)
 
 
 def _session(lorawan_1_1: bool, device: int) -> SessionKeys:
-    keys = [AESKey((device * 4 + i).to_bytes(16, "big")) for i in range(4)]
+    f_int, s_int, enc, app = (AESKey((device * 4 + i).to_bytes(16, "big")) for i in range(4))
     if lorawan_1_1:
-        return SessionKeys(*keys)
-    return SessionKeys.for_1_0(keys[0], keys[1])
+        return SessionKeys(f_int, s_int, enc, app)
+    return SessionKeys.for_1_0(f_int, app)
 
 
 def bench_uplink(lorawan_1_1: bool, count: int, repeats: int, devices: int) -> Result:
