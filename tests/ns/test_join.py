@@ -221,3 +221,18 @@ def test_us915_sub_band_channel_mask_cf_list() -> None:
     assert opened.cf_list == CFListChannelMask((0xFF00, 0, 0, 0, 0x0002))  # type: ignore[attr-defined]
     assert result.session.enabled_uplink_channels == (*range(8, 16), 65)
     assert (result.session.rx2_dr, result.session.rx2_frequency) == (8, 923_300_000)
+
+
+def test_us915_device_before_1_0_3_keeps_all_channels_until_link_adr() -> None:
+    settings = NetworkSettings(net_id=NET_ID, region_name="US915", enabled_sub_band=2)
+    result = accept(
+        _request(APP_KEY),
+        device=_device(),
+        profile=_profile(MACVersion.LORAWAN_1_0_2, "US915"),
+        settings=settings,
+        dev_addr=DevAddr(1),
+        join_nonce=1,
+        uplink_dr=0,
+    )
+    assert _open(result, APP_KEY).cf_list is None  # type: ignore[attr-defined]
+    assert result.session.enabled_uplink_channels == tuple(range(72))

@@ -92,24 +92,22 @@ def _cf_list_and_channels(
 ) -> tuple[CFList | None, tuple[int, ...], dict[int, ExtraChannel]]:
     plan = region.channel_plan
     if isinstance(plan, FixedChannelPlan):
-        enabled = (
-            plan.sub_band(settings.enabled_sub_band).channel_indices
-            if settings.enabled_sub_band
-            else tuple(range(72))
-        )
-        cf_list: CFList | None = None
-        # The channel-mask CFList exists from LoRaWAN 1.0.3 / RP002 on; older devices get the
-        # mask with LinkADRReq after the join instead.
+        # The device starts with all 72 channels; only a channel-mask CFList narrows them at
+        # join. Older devices (and networks without a sub-band) keep all of them until the
+        # MAC engine sends the sub-band's LinkADRReq block.
+        all_channels = tuple(range(72))
+        # The channel-mask CFList exists from LoRaWAN 1.0.3 / RP002 on.
         if (
             settings.enabled_sub_band
             and region.cflist_type is CFListType.CHANNEL_MASK
             and mac_version.at_least(MACVersion.LORAWAN_1_0_3)
         ):
+            enabled = plan.sub_band(settings.enabled_sub_band).channel_indices
             masks = [0] * 5
             for channel in enabled:
                 masks[channel // 16] |= 1 << (channel % 16)
-            cf_list = CFListChannelMask(tuple(masks))
-        return cf_list, enabled, {}
+            return CFListChannelMask(tuple(masks)), enabled, {}
+        return None, all_channels, {}
     if isinstance(plan, DynamicChannelPlan):
         defaults = len(plan.default_channels)
         template = plan.default_channels[0]
