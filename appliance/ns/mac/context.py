@@ -1,0 +1,93 @@
+"""What the MAC engine is told about the world: the uplink, the time, the network's wishes.
+
+``NetworkSettings`` and ``DeviceProfile`` carry most of what the network wants; ``MACPolicy``
+holds the rest (TxParamSetup, rejoin and ping-slot settings) until those records grow the
+fields. ``None`` in a policy field means "the network has no opinion": nothing is originated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from appliance.lorawan.errors import InvalidValueError
+from appliance.lorawan.regions import Region
+from appliance.ns.adr import ALGORITHMS, ADRRegistry
+from appliance.ns.network import NetworkSettings
+from appliance.ns.profile import DeviceProfile
+
+
+@dataclass(frozen=True, slots=True)
+class UplinkMeta:
+    """The uplink whose MAC commands are handled (after de-duplication).
+
+    ``max_snr``/``max_rssi``: best reception over all gateways; ``gps_time_s``: seconds since
+    the GPS epoch at the end of the transmission, for DeviceTimeAns (None when no gateway
+    gave a usable timestamp).
+    """
+
+    dr: int
+    max_snr: float | None = None
+    max_rssi: int | None = None
+    gateway_count: int = 1
+    gps_time_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TxParams:
+    """TxParamSetupReq settings (AS923, AU915): dwell-time limits and MaxEIRP index."""
+
+    uplink_dwell_time_400ms: bool
+    downlink_dwell_time_400ms: bool
+    max_eirp_index: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_eirp_index <= 15:
+            raise InvalidValueError(f"max_eirp_index must be 0..15, got {self.max_eirp_index}")
+
+
+@dataclass(frozen=True, slots=True)
+class RejoinParams:
+    """RejoinParamSetupReq settings (LoRaWAN 1.1): a type 0 rejoin every 2**(count_n + 4)
+    uplinks or 2**(time_n + 10) seconds."""
+
+    max_count_n: int
+    max_time_n: int
+
+    def __post_init__(self) -> None:
+        for name, value in (("max_count_n", self.max_count_n), ("max_time_n", self.max_time_n)):
+            if not 0 <= value <= 15:
+                raise InvalidValueError(f"{name} must be 0..15, got {value}")
+
+
+@dataclass(frozen=True, slots=True)
+class PingSlotChannel:
+    """PingSlotChannelReq settings (Class B); frequency 0 means the region's default."""
+
+    data_rate: int
+    frequency: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MACPolicy:
+    enabled: bool = True  # False: neither answer nor originate (ChirpStack's mac_commands_disabled)
+    tx_params: TxParams | None = None
+    rejoin: RejoinParams | None = None
+    ping_slot: PingSlotChannel | None = None
+    # NewChannelReq per downlink: 3 x 6 bytes still leaves room in a small FRMPayload.
+    max_new_channel_requests: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class MACContext:
+    now_ns: int
+    profile: DeviceProfile
+    settings: NetworkSettings
+    uplink: UplinkMeta | None = None  # None for downlinks not answering an uplink (Class B/C)
+    policy: MACPolicy = MACPolicy()
+    adr: ADRRegistry = ALGORITHMS
+    device_variables: Mapping[str, str] = field(default_factory=dict)
+    region: Region = field(init=False)  # looked up once: every handler reads it
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "region", self.settings.region)
