@@ -144,6 +144,12 @@ class NetID(_FixedBytes):
         return int(self) & 0x1FFFFF
 
     @property
+    def nwk_addr_bits(self) -> int:
+        """How many bits of a DevAddr of this network are the device's own NwkAddr."""
+        prefix_bits, nwk_id_bits = _NETID_TYPE_LAYOUT[self.type]
+        return 32 - prefix_bits - nwk_id_bits
+
+    @property
     def nwk_id(self) -> int:
         """The NwkID that this network's DevAddrs carry: the NetID's least significant bits."""
         return int(self) & ((1 << _NETID_TYPE_LAYOUT[self.type][1]) - 1)

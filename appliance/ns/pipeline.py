@@ -1,0 +1,277 @@
+"""The asynchronous uplink pipeline: a de-duplicated frame in, events and a downlink out.
+
+Each step is a pure function from ``uplink/`` and ``downlink/``; this module adds the storage
+calls, the ordering rule that makes crashes safe (the new session is durably stored before any
+event or downlink that depends on it leaves), and the sending of the downlink.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from appliance.lorawan.codec import decode_phy_payload
+from appliance.lorawan.errors import FrameError, InvalidValueError
+from appliance.lorawan.frames import DataFrame, JoinRequest
+from appliance.lorawan.identifiers import EUI64, DevAddr
+from appliance.ns import mac
+from appliance.ns.dedup import DeduplicatedUplink
+from appliance.ns.downlink import data as data_downlink
+from appliance.ns.downlink.frame import class_a_downlink
+from appliance.ns.downlink.windows import data_windows, join_accept_windows
+from appliance.ns.events import (
+    DeviceMACEvent,
+    JoinEvent,
+    LogEvent,
+    Metrics,
+    NSEvent,
+    TxAckEvent,
+)
+from appliance.ns.network import NetworkSettings
+from appliance.ns.radio import data_rate_of
+from appliance.ns.store import NSStore
+from appliance.ns.uplink import data_flow, join, validation
+from hal.model import DownlinkFrame, DownlinkTxAck, TxAckStatus
+
+log = logging.getLogger(__name__)
+
+Sender = Callable[[DownlinkFrame], Awaitable[DownlinkTxAck]]
+EventSink = Callable[[NSEvent], None]
+
+
+@dataclass(slots=True)
+class Pipeline:
+    settings: NetworkSettings
+    store: NSStore
+    send: Sender
+    emit: EventSink
+    clock: Callable[[], int]  # monotonic ns
+    rng: random.Random = field(default_factory=random.SystemRandom)
+    policy: mac.MACPolicy = field(default_factory=mac.MACPolicy)
+    metrics: Metrics = field(default_factory=Metrics)
+    _downlink_id: int = 0
+    _locks: dict[bytes, asyncio.Lock] = field(default_factory=dict)
+
+    async def handle(self, uplink: DeduplicatedUplink) -> None:
+        """Process one de-duplicated uplink; never raises for anything the radio sent."""
+        try:
+            frame = decode_phy_payload(uplink.phy_payload)
+        except FrameError as exc:
+            self._drop("invalid_frame", str(exc))
+            return
+        try:
+            if isinstance(frame, DataFrame) and frame.uplink:
+                async with self._lock(bytes(frame.dev_addr)):
+                    await self._data(frame, uplink)
+            elif isinstance(frame, JoinRequest):
+                async with self._lock(bytes(frame.dev_eui)):
+                    await self._join(frame, uplink)
+            else:
+                self._drop("unsupported_message_type", frame.mtype.label)
+        except InvalidValueError as exc:
+            # A frame on a channel or data rate the region does not have, or a session that no
+            # longer fits the region's tables: the radio's fault, not ours.
+            self._drop("invalid_radio_parameters", str(exc))
+
+    def _lock(self, key: bytes) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            if len(self._locks) > 10_000:
+                # Forget idle locks so a network of many devices does not keep one each.
+                self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
+
+    def _drop(self, reason: str, detail: str = "") -> None:
+        self.metrics.dropped[reason] += 1
+        log.debug("uplink dropped: %s %s", reason, detail)
+
+    def _next_downlink_id(self) -> int:
+        self._downlink_id = (self._downlink_id + 1) & 0xFFFFFFFF
+        return self._downlink_id
+
+    # --- data uplinks ------------------------------------------------------------------------
+
+    async def _data(self, frame: DataFrame, uplink: DeduplicatedUplink) -> None:
+        region = self.settings.region
+        dr = data_rate_of(region, uplink.tx_info.modulation, uplink=True)
+        candidates = await self.store.sessions_by_dev_addr(frame.dev_addr)
+        verdict = validation.match_device(
+            frame,
+            candidates,
+            region,
+            validation.UplinkRadio(dr, uplink.tx_info.frequency),
+            max_f_cnt_gap=self.settings.max_f_cnt_gap,
+        )
+        if isinstance(verdict, validation.Rejected):
+            self._drop(verdict.reason.value, verdict.detail)
+            if (
+                verdict.dev_eui is not None
+                and verdict.reason is not validation.Rejection.MIC_FAILED
+            ):
+                self.emit(
+                    LogEvent(
+                        verdict.dev_eui,
+                        "warning",
+                        verdict.reason.value,
+                        verdict.detail or verdict.reason.value,
+                    )
+                )
+            return
+        device = await self.store.device(verdict.dev_eui)
+        profile = None if device is None else await self.store.profile(device.profile_id)
+        if device is None or profile is None or not device.enabled:
+            self._drop("device_disabled_or_missing")
+            return
+        ctx = mac.MACContext(
+            now_ns=self.clock(),
+            profile=profile,
+            settings=self.settings,
+            policy=self.policy,
+            device_variables=device.variables,
+        )
+        outcome = data_flow.process(frame, verdict, uplink, dr=dr, ctx=ctx)
+        session = verdict.session
+        self.metrics.uplinks += 1
+        # Durable before anything that depends on the new counter leaves the process.
+        await self.store.save_session(verdict.dev_eui, session)
+        for event in (outcome.uplink_event, outcome.ack_event):
+            if event is not None:
+                self.emit(event)
+        for mac_event in outcome.mac_events:
+            self.emit(DeviceMACEvent(verdict.dev_eui, mac_event))
+        if outcome.ack_event is not None and outcome.ack_event.acknowledged:
+            await self.store.queue_item_acknowledged(verdict.dev_eui, outcome.ack_event.f_cnt_down)
+        if verdict.retransmission and outcome.downlink is None:
+            return
+        if self.settings.downlink_wait_ms and outcome.uplink_event is not None:
+            # Give the application a moment to enqueue a reply for this very uplink.
+            await asyncio.sleep(self.settings.downlink_wait_ms / 1000)
+        await self._answer_data(verdict, uplink, outcome)
+
+    async def _answer_data(
+        self,
+        verdict: validation.Accepted,
+        uplink: DeduplicatedUplink,
+        outcome: data_flow.DataOutcome,
+    ) -> None:
+        session, dev_eui = verdict.session, verdict.dev_eui
+        windows = data_windows(self.settings.region, self.settings, session, uplink.tx_info)
+        max_payload = min(window.max_mac_payload for window in windows)
+        item, more = (None, False)
+        if not verdict.retransmission:
+            item, more = await self.store.next_queue_item(dev_eui, self.clock())
+        need = outcome.downlink or data_downlink.DownlinkNeed(adr=not self.settings.adr_disabled)
+        need = data_downlink.DownlinkNeed(
+            mac_commands=need.mac_commands,
+            ack=need.ack,
+            uplink_f_cnt=need.uplink_f_cnt,
+            item=item,
+            more_queued=more,
+            adr=need.adr,
+        )
+        built, too_large = data_downlink.build(session, need, max_payload)
+        if too_large and item is not None:
+            await self.store.drop_queue_item(dev_eui, item.id)
+            self.emit(
+                LogEvent(
+                    dev_eui,
+                    "error",
+                    "payload_too_large",
+                    f"downlink of {len(item.data)} bytes exceeds the maximum "
+                    f"payload at this data rate; dropped",
+                )
+            )
+        if built is None:
+            return
+        data_downlink.advance_counters(session, built)
+        if built.mac_commands:
+            mac.record_sent(
+                session, built.mac_commands, f_cnt_down=built.f_cnt, now_ns=self.clock()
+            )
+        await self.store.save_session(dev_eui, session)
+        frame = class_a_downlink(
+            self._next_downlink_id(),
+            reception=uplink.best,
+            windows=windows,
+            phy_payload=built.frame.encode(),
+            region=self.settings.region,
+            settings=self.settings,
+        )
+        ack = await self.send(frame)
+        self._report_tx(dev_eui, frame, ack, built.f_cnt)
+        if built.item is not None and ack.sent_item is not None:
+            await self.store.queue_item_sent(
+                dev_eui, built.item.id, f_cnt_down=built.f_cnt, confirmed=built.item.confirmed
+            )
+
+    def _report_tx(
+        self, dev_eui: EUI64, frame: DownlinkFrame, ack: DownlinkTxAck, f_cnt_down: int
+    ) -> None:
+        sent = ack.sent_item
+        status = (
+            ack.items[sent]
+            if sent is not None
+            else (ack.items[-1] if ack.items else TxAckStatus.INTERNAL_ERROR)
+        )
+        self.metrics.downlinks[status.name] += 1
+        self.emit(TxAckEvent(dev_eui, frame.downlink_id, f_cnt_down, frame.gateway_id, status))
+
+    # --- joins -------------------------------------------------------------------------------
+
+    async def _join(self, request: JoinRequest, uplink: DeduplicatedUplink) -> None:
+        device = await self.store.device(request.dev_eui)
+        if device is None or device.join_eui != request.join_eui:
+            self._drop("unknown_dev_eui", str(request.dev_eui))
+            return
+        profile = await self.store.profile(device.profile_id)
+        if profile is None:
+            self._drop("device_profile_missing", str(device.profile_id))
+            return
+        history = await self.store.dev_nonce_history(request.dev_eui, request.dev_nonce)
+        refusal = join.check_request(request, device, profile, history)
+        if refusal is not None:
+            self._drop(refusal.reason.value, refusal.detail)
+            if refusal.reason is not join.JoinRejection.MIC_FAILED:
+                self.emit(
+                    LogEvent(
+                        request.dev_eui,
+                        "warning",
+                        refusal.reason.value,
+                        refusal.detail or refusal.reason.value,
+                    )
+                )
+            return
+        region = self.settings.region
+        dr = data_rate_of(region, uplink.tx_info.modulation, uplink=True)
+        join_nonce = await self.store.next_join_nonce(request.dev_eui)
+        net_id = self.settings.net_id
+        dev_addr = DevAddr.from_net_id(net_id, self.rng.getrandbits(net_id.nwk_addr_bits))
+        accepted = join.accept(
+            request,
+            device=device,
+            profile=profile,
+            settings=self.settings,
+            dev_addr=dev_addr,
+            join_nonce=join_nonce,
+            uplink_dr=dr,
+        )
+        await self.store.activate(
+            request.dev_eui, accepted.session, dev_nonce=request.dev_nonce, join_nonce=join_nonce
+        )
+        self.metrics.joins += 1
+        self.emit(JoinEvent(request.dev_eui, dev_addr, uplink))
+        windows = join_accept_windows(region, self.settings, uplink.tx_info)
+        frame = class_a_downlink(
+            self._next_downlink_id(),
+            reception=uplink.best,
+            windows=windows,
+            phy_payload=accepted.phy_payload,
+            region=region,
+            settings=self.settings,
+        )
+        ack = await self.send(frame)
+        self._report_tx(request.dev_eui, frame, ack, 0)

@@ -1,0 +1,317 @@
+"""The network server's state in one SQLite file: devices, profiles, sessions, nonces, queue.
+
+A first, deliberately plain implementation of ``NSStore``: every write is its own transaction
+in WAL mode with ``synchronous=FULL``, so when a coroutine returns the change survives a crash
+or a power cut. Sessions are stored as JSON (``DeviceSession.to_dict``).
+
+Not yet here (see docs/network-server.md): encryption of keys at rest, batched group commits
+for SD-card wear, migrations beyond the first schema, the application server's tables.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Final
+
+from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr
+from appliance.ns.device import Device, RootKeys
+from appliance.ns.downlink.data import QueueItem
+from appliance.ns.profile import DeviceProfile, MACVersion, RegParamsRevision
+from appliance.ns.session import DeviceSession
+from appliance.ns.uplink.join import DevNonceHistory
+
+SCHEMA_VERSION: Final = 1
+_SCHEMA: Final = """
+CREATE TABLE profiles (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE devices (
+    dev_eui TEXT PRIMARY KEY,
+    join_eui TEXT NOT NULL,
+    data TEXT NOT NULL,
+    dev_addr TEXT,
+    session TEXT,
+    last_dev_nonce INTEGER,
+    last_join_nonce INTEGER NOT NULL DEFAULT -1
+);
+CREATE INDEX devices_dev_addr ON devices (dev_addr);
+CREATE TABLE dev_nonces (dev_eui TEXT NOT NULL, nonce INTEGER NOT NULL,
+                         PRIMARY KEY (dev_eui, nonce)) WITHOUT ROWID;
+CREATE TABLE queue (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    dev_eui TEXT NOT NULL,
+    f_port INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    confirmed INTEGER NOT NULL,
+    expires_at_ns INTEGER,
+    f_cnt_down INTEGER
+);
+CREATE INDEX queue_device ON queue (dev_eui, seq);
+"""
+
+
+class StoreError(Exception):
+    """The database cannot be used (the message says which file and why)."""
+
+
+class DuplicateError(StoreError):
+    """A record with that identity exists already."""
+
+
+def _profile_to_json(profile: DeviceProfile) -> str:
+    data = asdict(profile)
+    data["id"] = str(profile.id)
+    return json.dumps(data)
+
+
+def _profile_from_json(text: str) -> DeviceProfile:
+    data = json.loads(text)
+    data["id"] = uuid.UUID(data["id"])
+    data["mac_version"] = MACVersion(data["mac_version"])
+    data["reg_params_revision"] = RegParamsRevision(data["reg_params_revision"])
+    return DeviceProfile(**data)
+
+
+def _device_to_json(device: Device) -> str:
+    keys = device.root_keys
+    return json.dumps(
+        {
+            "name": device.name,
+            "profile_id": str(device.profile_id),
+            "application_id": str(device.application_id),
+            "app_key": None if keys is None else str(keys.app_key),
+            "nwk_key": None if keys is None or keys.nwk_key is None else str(keys.nwk_key),
+            "enabled": device.enabled,
+            "skip_f_cnt_check": device.skip_f_cnt_check,
+            "tags": device.tags,
+            "variables": device.variables,
+        }
+    )
+
+
+def _device_from_row(row: sqlite3.Row) -> Device:
+    data: dict[str, Any] = json.loads(row["data"])
+    keys = None
+    if data["app_key"] is not None:
+        nwk = data["nwk_key"]
+        keys = RootKeys(AESKey(data["app_key"]), None if nwk is None else AESKey(nwk))
+    session = (
+        None if row["session"] is None else DeviceSession.from_dict(json.loads(row["session"]))
+    )
+    return Device(
+        EUI64(row["dev_eui"]),
+        EUI64(row["join_eui"]),
+        data["name"],
+        uuid.UUID(data["profile_id"]),
+        uuid.UUID(data["application_id"]),
+        keys,
+        data["enabled"],
+        data["skip_f_cnt_check"],
+        session,
+        data["tags"],
+        data["variables"],
+    )
+
+
+class SQLiteStore:
+    """``NSStore`` on one SQLite file. Calls are short and run on the caller's thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a committed counter survives a power cut, not only a process crash.
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{path}: not a usable database ({exc}); restore it from a "
+                "backup or move it away to start empty"
+            ) from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer version (schema {version})")
+        if version == 0:
+            # One script, one transaction: a crash leaves either no schema or all of it.
+            self._db.executescript(
+                f"BEGIN; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+            )
+        check = self._db.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise StoreError(f"{self.path} is damaged: {check}")
+
+    # --- management (used by the application server and tests) ------------------------------
+
+    async def add_profile(self, profile: DeviceProfile) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO profiles VALUES (?, ?)",
+                (str(profile.id), _profile_to_json(profile)),
+            )
+
+    async def add_device(self, device: Device) -> None:
+        try:
+            with self._db:
+                self._db.execute(
+                    "INSERT INTO devices (dev_eui, join_eui, data, dev_addr, session) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (
+                        str(device.dev_eui),
+                        str(device.join_eui),
+                        _device_to_json(device),
+                        None if device.session is None else str(device.session.dev_addr),
+                        None if device.session is None else json.dumps(device.session.to_dict()),
+                    ),
+                )
+        except sqlite3.IntegrityError:
+            raise DuplicateError(f"device {device.dev_eui} exists already") from None
+
+    async def enqueue(
+        self, dev_eui: EUI64, item: QueueItem, *, expires_at_ns: int | None = None
+    ) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT INTO queue (id, dev_eui, f_port, data, confirmed, expires_at_ns) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    str(item.id),
+                    str(dev_eui),
+                    item.f_port,
+                    item.data,
+                    int(item.confirmed),
+                    expires_at_ns,
+                ),
+            )
+
+    async def queue(self, dev_eui: EUI64) -> list[QueueItem]:
+        rows = self._db.execute(
+            "SELECT * FROM queue WHERE dev_eui = ? ORDER BY seq", (str(dev_eui),)
+        ).fetchall()
+        return [
+            QueueItem(uuid.UUID(r["id"]), r["f_port"], bytes(r["data"]), bool(r["confirmed"]))
+            for r in rows
+        ]
+
+    # --- NSStore -----------------------------------------------------------------------------
+
+    async def sessions_by_dev_addr(self, dev_addr: DevAddr) -> list[tuple[EUI64, DeviceSession]]:
+        rows = self._db.execute(
+            "SELECT dev_eui, session FROM devices WHERE dev_addr = ? AND session IS NOT NULL",
+            (str(dev_addr),),
+        ).fetchall()
+        return [
+            (EUI64(r["dev_eui"]), DeviceSession.from_dict(json.loads(r["session"]))) for r in rows
+        ]
+
+    async def device(self, dev_eui: EUI64) -> Device | None:
+        row = self._db.execute(
+            "SELECT * FROM devices WHERE dev_eui = ?", (str(dev_eui),)
+        ).fetchone()
+        return None if row is None else _device_from_row(row)
+
+    async def profile(self, profile_id: uuid.UUID) -> DeviceProfile | None:
+        row = self._db.execute(
+            "SELECT data FROM profiles WHERE id = ?", (str(profile_id),)
+        ).fetchone()
+        return None if row is None else _profile_from_json(row["data"])
+
+    async def dev_nonce_history(self, dev_eui: EUI64, dev_nonce: int) -> DevNonceHistory:
+        row = self._db.execute(
+            "SELECT last_dev_nonce FROM devices WHERE dev_eui = ?", (str(dev_eui),)
+        ).fetchone()
+        seen = self._db.execute(
+            "SELECT 1 FROM dev_nonces WHERE dev_eui = ? AND nonce = ?", (str(dev_eui), dev_nonce)
+        ).fetchone()
+        return DevNonceHistory(None if row is None else row["last_dev_nonce"], seen is not None)
+
+    async def next_join_nonce(self, dev_eui: EUI64) -> int:
+        with self._db:
+            row = self._db.execute(
+                "UPDATE devices SET last_join_nonce = last_join_nonce + 1 WHERE dev_eui = ? "
+                "RETURNING last_join_nonce",
+                (str(dev_eui),),
+            ).fetchone()
+        if row is None:
+            raise StoreError(f"no device {dev_eui}")
+        return int(row[0]) & 0xFFFFFF
+
+    async def activate(
+        self, dev_eui: EUI64, session: DeviceSession, *, dev_nonce: int, join_nonce: int
+    ) -> None:
+        del join_nonce  # reserved by next_join_nonce already
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT OR IGNORE INTO dev_nonces VALUES (?, ?)", (str(dev_eui), dev_nonce)
+            )
+            self._db.execute(
+                "UPDATE devices SET dev_addr = ?, session = ?, last_dev_nonce = ? "
+                "WHERE dev_eui = ?",
+                (str(session.dev_addr), json.dumps(session.to_dict()), dev_nonce, str(dev_eui)),
+            )
+            # A new session starts with an empty downlink state: sent-but-unacknowledged
+            # items belonged to the old session's counters.
+            self._db.execute(
+                "DELETE FROM queue WHERE dev_eui = ? AND f_cnt_down IS NOT NULL", (str(dev_eui),)
+            )
+
+    async def save_session(self, dev_eui: EUI64, session: DeviceSession) -> None:
+        with self._db:
+            self._db.execute(
+                "UPDATE devices SET dev_addr = ?, session = ? WHERE dev_eui = ?",
+                (str(session.dev_addr), json.dumps(session.to_dict()), str(dev_eui)),
+            )
+
+    async def next_queue_item(self, dev_eui: EUI64, now_ns: int) -> tuple[QueueItem | None, bool]:
+        with self._db:
+            self._db.execute(
+                "DELETE FROM queue WHERE dev_eui = ? AND expires_at_ns IS NOT NULL "
+                "AND expires_at_ns < ? AND f_cnt_down IS NULL",
+                (str(dev_eui), now_ns),
+            )
+        rows = self._db.execute(
+            "SELECT * FROM queue WHERE dev_eui = ? AND f_cnt_down IS NULL ORDER BY seq LIMIT 2",
+            (str(dev_eui),),
+        ).fetchall()
+        if not rows:
+            return None, False
+        first = rows[0]
+        item = QueueItem(
+            uuid.UUID(first["id"]), first["f_port"], bytes(first["data"]), bool(first["confirmed"])
+        )
+        return item, len(rows) > 1
+
+    async def queue_item_sent(
+        self, dev_eui: EUI64, item_id: uuid.UUID, *, f_cnt_down: int, confirmed: bool
+    ) -> None:
+        with self._db:
+            if confirmed:
+                self._db.execute(
+                    "UPDATE queue SET f_cnt_down = ? WHERE id = ?", (f_cnt_down, str(item_id))
+                )
+            else:
+                self._db.execute("DELETE FROM queue WHERE id = ?", (str(item_id),))
+
+    async def queue_item_acknowledged(self, dev_eui: EUI64, f_cnt_down: int) -> uuid.UUID | None:
+        with self._db:
+            row = self._db.execute(
+                "DELETE FROM queue WHERE dev_eui = ? AND f_cnt_down = ? RETURNING id",
+                (str(dev_eui), f_cnt_down),
+            ).fetchone()
+        return None if row is None else uuid.UUID(row[0])
+
+    async def drop_queue_item(self, dev_eui: EUI64, item_id: uuid.UUID) -> None:
+        with self._db:
+            self._db.execute(
+                "DELETE FROM queue WHERE dev_eui = ? AND id = ?", (str(dev_eui), str(item_id))
+            )
