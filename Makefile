@@ -28,7 +28,7 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	touch $@ $(RUN_STAMP)
 
 run: $(RUN_STAMP)
-	$(BIN)/appliance run
+	$(BIN)/appliance run --simulate 3
 
 test: $(TEST_STAMP)
 	scripts/ensure-mosquitto.sh

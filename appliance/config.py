@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.lorawan.errors import InvalidValueError
+from appliance.lorawan.identifiers import NetID
 from appliance.lorawan.regions import get_region
 
 
@@ -25,17 +26,39 @@ class ApplianceConfig:
     region: str = "EU868"
     data_dir: Path = Path("data")
     log_level: str = "info"
+    net_id: str = "000000"
+    udp_bind: str = "0.0.0.0:1700"  # Semtech UDP packet forwarders; "" turns it off
+    basic_station_bind: str = "0.0.0.0:3001"  # LoRa Basics Station; "" turns it off
+    simulate: int = 0  # simulated devices on a virtual radio
+    dedup_window_ms: int = 200
+    downlink_wait_ms: int = 100
 
     def validated(self) -> ApplianceConfig:
         try:
             region = get_region(self.region).name
         except InvalidValueError as exc:
             raise ConfigError(f"region: {exc}") from None
+        try:
+            NetID(self.net_id)
+        except InvalidValueError as exc:
+            raise ConfigError(f"net_id: {exc}") from None
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise ConfigError(
                 f"log_level: must be debug, info, warning or error, got {self.log_level!r}"
             )
+        for name in ("simulate", "dedup_window_ms", "downlink_wait_ms"):
+            value = getattr(self, name)
+            if not 0 <= value <= 100_000:
+                raise ConfigError(f"{name}: must be 0..100000, got {value}")
+        for name in ("udp_bind", "basic_station_bind"):
+            value = getattr(self, name)
+            host, _, port = value.rpartition(":")
+            if value and not (host and port.isdigit() and 0 <= int(port) <= 65535):
+                raise ConfigError(f"{name}: expected HOST:PORT or an empty string, got {value!r}")
         return replace(self, region=region)
+
+
+_TYPES = {"data_dir": str, "simulate": int, "dedup_window_ms": int, "downlink_wait_ms": int}
 
 
 def default_data_dir() -> Path:
@@ -56,18 +79,21 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> ApplianceConfig
             raise ConfigError(f"{path} is not valid TOML: {exc}") from None
         values.update(_from_document(document, path))
     values.update({key: value for key, value in overrides.items() if value is not None})
-    if "data_dir" in values:
-        values["data_dir"] = Path(values["data_dir"])
+    values["data_dir"] = Path(values["data_dir"])
     return ApplianceConfig(**values).validated()
 
 
 def _from_document(document: dict[str, Any], path: Path) -> dict[str, Any]:
-    known = {field.name: field for field in fields(ApplianceConfig)}
+    known = {field.name for field in fields(ApplianceConfig)}
     values: dict[str, Any] = {}
     for key, value in document.items():
         if key not in known:
             raise ConfigError(f"{path}: unknown key {key!r} (known: {', '.join(sorted(known))})")
-        if not isinstance(value, str):
-            raise ConfigError(f"{path}: {key} must be a string, got {type(value).__name__}")
+        expected = _TYPES.get(key, str)
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise ConfigError(
+                f"{path}: {key} must be {expected.__name__ if expected is int else 'a string'}, "
+                f"got {type(value).__name__}"
+            )
         values[key] = value
     return values

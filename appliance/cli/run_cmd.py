@@ -8,21 +8,25 @@ from pathlib import Path
 
 from appliance.cli.errors import CLIUsageError
 from appliance.config import ConfigError, load_config
-from appliance.runtime import run
+from appliance.ns.sqlite_store import StoreError
+from appliance.runtime import DataDirError, run
+from hal.backend import BackendError
+
+_DESCRIPTION = (
+    "Start the appliance: the network server with its gateway backends (Semtech UDP on "
+    "0.0.0.0:1700, LoRa Basics Station on 0.0.0.0:3001) and, with --simulate N, N simulated "
+    "devices on a virtual radio. Without options it runs on its embedded defaults (region "
+    "EU868, data in ./data, or in $STATE_DIRECTORY under systemd). Runs until Ctrl-C or SIGTERM."
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "run",
-        help="start the appliance",
-        description="Start the appliance. Without options it runs on its embedded defaults "
-        "(region EU868, data in ./data, or in $STATE_DIRECTORY under systemd).",
-    )
+    parser = subparsers.add_parser("run", help="start the appliance", description=_DESCRIPTION)
     parser.add_argument(
         "--config",
         type=Path,
         metavar="FILE",
-        help="TOML configuration file (keys: region, data_dir, log_level)",
+        help="TOML configuration file (docs/running.md lists the keys)",
     )
     parser.add_argument(
         "--data-dir",
@@ -36,11 +40,36 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=("debug", "info", "warning", "error"),
         help="logging verbosity (default info)",
     )
+    parser.add_argument("--net-id", metavar="HEX", help="the network's NetID (default 000000)")
+    parser.add_argument(
+        "--udp-bind",
+        metavar="HOST:PORT",
+        help="Semtech UDP packet forwarders (default 0.0.0.0:1700; '' = off)",
+    )
+    parser.add_argument(
+        "--basic-station-bind",
+        metavar="HOST:PORT",
+        help="LoRa Basics Station (default 0.0.0.0:3001; '' = off)",
+    )
+    parser.add_argument(
+        "--simulate",
+        type=int,
+        metavar="N",
+        help="run N simulated devices on a virtual radio (default 0)",
+    )
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    overrides = {"data_dir": args.data_dir, "region": args.region, "log_level": args.log_level}
+    overrides = {
+        "data_dir": args.data_dir,
+        "region": args.region,
+        "log_level": args.log_level,
+        "net_id": args.net_id,
+        "udp_bind": args.udp_bind,
+        "basic_station_bind": args.basic_station_bind,
+        "simulate": args.simulate,
+    }
     try:
         config = load_config(args.config, overrides)
     except ConfigError as exc:
@@ -50,7 +79,9 @@ def _run(args: argparse.Namespace) -> int:
     )
     try:
         return run(config)
+    except PermissionError as exc:
+        raise CLIUsageError(f"permission denied: {exc.filename or exc}") from None
+    except (BackendError, StoreError, DataDirError) as exc:
+        raise CLIUsageError(str(exc)) from None
     except OSError as exc:
-        raise CLIUsageError(
-            f"cannot use data directory {config.data_dir}: {exc.strerror}"
-        ) from None
+        raise CLIUsageError(f"cannot start: {exc.strerror or exc}") from None
