@@ -15,6 +15,7 @@ from typing import Any
 from appliance.lorawan.errors import InvalidValueError
 from appliance.lorawan.identifiers import NetID
 from appliance.lorawan.regions import get_region
+from hal.registry import backend_kinds
 
 
 class ConfigError(Exception):
@@ -32,6 +33,8 @@ class ApplianceConfig:
     simulate: int = 0  # simulated devices on a virtual radio
     dedup_window_ms: int = 200
     downlink_wait_ms: int = 100
+    # More backends by kind, e.g. [[backends]] kind = "concentratord" (docs/running.md).
+    backends: tuple[dict[str, Any], ...] = ()
 
     def validated(self) -> ApplianceConfig:
         try:
@@ -50,6 +53,13 @@ class ApplianceConfig:
             value = getattr(self, name)
             if not 0 <= value <= 100_000:
                 raise ConfigError(f"{name}: must be 0..100000, got {value}")
+        for index, backend in enumerate(self.backends):
+            kind = backend.get("kind")
+            if not isinstance(kind, str) or kind not in backend_kinds():
+                raise ConfigError(
+                    f"backends[{index}].kind: expected one of "
+                    f"{', '.join(backend_kinds())}, got {kind!r}"
+                )
         for name in ("udp_bind", "basic_station_bind"):
             value = getattr(self, name)
             host, _, port = value.rpartition(":")
@@ -58,7 +68,13 @@ class ApplianceConfig:
         return replace(self, region=region)
 
 
-_TYPES = {"data_dir": str, "simulate": int, "dedup_window_ms": int, "downlink_wait_ms": int}
+_TYPES: dict[str, type] = {
+    "data_dir": str,
+    "simulate": int,
+    "dedup_window_ms": int,
+    "downlink_wait_ms": int,
+    "backends": list,
+}
 
 
 def default_data_dir() -> Path:
@@ -91,9 +107,12 @@ def _from_document(document: dict[str, Any], path: Path) -> dict[str, Any]:
             raise ConfigError(f"{path}: unknown key {key!r} (known: {', '.join(sorted(known))})")
         expected = _TYPES.get(key, str)
         if not isinstance(value, expected) or isinstance(value, bool):
-            raise ConfigError(
-                f"{path}: {key} must be {expected.__name__ if expected is int else 'a string'}, "
-                f"got {type(value).__name__}"
-            )
-        values[key] = value
+            wanted = {int: "an integer", list: "a list of tables"}.get(expected, "a string")
+            raise ConfigError(f"{path}: {key} must be {wanted}, got {type(value).__name__}")
+        if isinstance(value, list):
+            if not all(isinstance(entry, dict) for entry in value):
+                raise ConfigError(f"{path}: {key} must be [[{key}]] tables")
+            values[key] = tuple(value)
+        else:
+            values[key] = value
     return values

@@ -34,6 +34,7 @@ from appliance.simulation.fleet import Fleet
 from appliance.simulation.provision import provision
 from hal.backend import Backend
 from hal.basic_station import BasicStationBackend, parse_options
+from hal.registry import create_backend
 from hal.semtech_udp import SemtechUDPBackend
 from hal.virtual_radio import VirtualRadioBackend, create_virtual_radio
 from hal.virtual_radio.backend import EU868_EXTRA_FREQUENCIES
@@ -125,6 +126,9 @@ async def serve(config: ApplianceConfig, stop: asyncio.Event) -> None:
     if config.basic_station_bind:
         station_options = {"bind": config.basic_station_bind, "region": settings.region_name}
         backends.append(BasicStationBackend(parse_options(station_options)))
+    for options in config.backends:
+        settings_for_kind = {k: v for k, v in options.items() if k != "kind"}
+        backends.append(create_backend(str(options["kind"]), settings_for_kind))
     fleet: Fleet | None = None
     radio: VirtualRadioBackend | None = None
     if config.simulate:
@@ -148,7 +152,8 @@ async def serve(config: ApplianceConfig, stop: asyncio.Event) -> None:
             __version__,
             settings.region_name,
             config.data_dir.resolve(),
-            ", ".join(_describe(b) for b in backends) or "none",
+            ", ".join(_describe(b, config.simulate if b is radio else 0) for b in backends)
+            or "none",
         )
         await stop.wait()
     finally:
@@ -161,13 +166,14 @@ async def serve(config: ApplianceConfig, stop: asyncio.Event) -> None:
     log.info("appliance stopped")
 
 
-def _describe(backend: Backend) -> str:
+def _describe(backend: Backend, simulated: int) -> str:
     if isinstance(backend, SemtechUDPBackend):
         return f"semtech-udp on port {backend.port}"
     if isinstance(backend, BasicStationBackend):
         return f"basic-station on port {backend.port}"
     if isinstance(backend, VirtualRadioBackend):
-        return "virtual radio with simulated devices"
+        devices = f" with {simulated} simulated devices" if simulated else ""
+        return f"virtual radio {backend.gateway_id}{devices}"
     return backend.name
 
 

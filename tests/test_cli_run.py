@@ -150,3 +150,22 @@ def test_a_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
             "",
         )
     assert_usage_error(result, "")
+
+
+def test_backends_named_by_kind_in_the_configuration(tmp_path: Path) -> None:
+    config = tmp_path / "appliance.toml"
+    config.write_text(
+        'basic_station_bind = ""\n[[backends]]\nkind = "virtual"\ngateway_id = "0102030405060708"\n'
+    )
+    with _start("--config", str(config), "--data-dir", str(tmp_path / "d")) as (process, lines):
+        assert "virtual radio" in lines.wait_for("started")
+        assert "gateway 0102030405060708 connected" in lines.wait_for("connected")
+        process.terminate()
+        assert process.wait(timeout=30) == 0
+
+
+def test_an_unknown_backend_kind_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "appliance.toml"
+    config.write_text('[[backends]]\nkind = "carrier-pigeon"\n')
+    result = appliance("run", "--config", str(config), "--data-dir", str(tmp_path / "d"))
+    assert_usage_error(result, "backends[0].kind: expected one of basic-station, concentratord")
