@@ -118,7 +118,7 @@ async def _drive_fleet(fleet: Fleet, radio: VirtualRadioBackend) -> None:
 
 async def serve(config: ApplianceConfig, stop: asyncio.Event) -> None:
     prepare_data_dir(config)
-    store = SQLiteStore(config.data_dir / "appliance.db")
+    store = SQLiteStore.open(config.data_dir)
     settings = network_settings(config)
     backends: list[Backend] = []
     if config.udp_bind:

@@ -2,10 +2,11 @@
 
 A first, deliberately plain implementation of ``NSStore``: every write is its own transaction
 in WAL mode with ``synchronous=FULL``, so when a coroutine returns the change survives a crash
-or a power cut. Sessions are stored as JSON (``DeviceSession.to_dict``).
+or a power cut. Root keys and sessions (``DeviceSession.to_dict`` as JSON) are encrypted with
+the data directory's secret key (``appliance.ns.secrets``), bound to their device.
 
-Not yet here (see docs/network-server.md): encryption of keys at rest, batched group commits
-for SD-card wear, migrations beyond the first schema, the application server's tables.
+Not yet here (see docs/network-server.md): batched group commits for SD-card wear, migrations
+beyond the first schema, the application server's tables.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr
 from appliance.ns.device import Device, RootKeys
 from appliance.ns.downlink.data import QueueItem
 from appliance.ns.profile import DeviceProfile, MACVersion, RegParamsRevision
+from appliance.ns.secrets import SecretBox, SecretsError
 from appliance.ns.session import DeviceSession
 from appliance.ns.uplink.join import DevNonceHistory
 
@@ -31,8 +33,9 @@ CREATE TABLE devices (
     dev_eui TEXT PRIMARY KEY,
     join_eui TEXT NOT NULL,
     data TEXT NOT NULL,
+    root_keys BLOB,
     dev_addr TEXT,
-    session TEXT,
+    session BLOB,
     last_dev_nonce INTEGER,
     last_join_nonce INTEGER NOT NULL DEFAULT -1
 );
@@ -76,14 +79,11 @@ def _profile_from_json(text: str) -> DeviceProfile:
 
 
 def _device_to_json(device: Device) -> str:
-    keys = device.root_keys
     return json.dumps(
         {
             "name": device.name,
             "profile_id": str(device.profile_id),
             "application_id": str(device.application_id),
-            "app_key": None if keys is None else str(keys.app_key),
-            "nwk_key": None if keys is None or keys.nwk_key is None else str(keys.nwk_key),
             "enabled": device.enabled,
             "skip_f_cnt_check": device.skip_f_cnt_check,
             "tags": device.tags,
@@ -92,35 +92,12 @@ def _device_to_json(device: Device) -> str:
     )
 
 
-def _device_from_row(row: sqlite3.Row) -> Device:
-    data: dict[str, Any] = json.loads(row["data"])
-    keys = None
-    if data["app_key"] is not None:
-        nwk = data["nwk_key"]
-        keys = RootKeys(AESKey(data["app_key"]), None if nwk is None else AESKey(nwk))
-    session = (
-        None if row["session"] is None else DeviceSession.from_dict(json.loads(row["session"]))
-    )
-    return Device(
-        EUI64(row["dev_eui"]),
-        EUI64(row["join_eui"]),
-        data["name"],
-        uuid.UUID(data["profile_id"]),
-        uuid.UUID(data["application_id"]),
-        keys,
-        data["enabled"],
-        data["skip_f_cnt_check"],
-        session,
-        data["tags"],
-        data["variables"],
-    )
-
-
 class SQLiteStore:
     """``NSStore`` on one SQLite file. Calls are short and run on the caller's thread."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, secrets: SecretBox) -> None:
         self.path = path
+        self._secrets = secrets
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
@@ -134,8 +111,68 @@ class SQLiteStore:
                 "backup or move it away to start empty"
             ) from None
 
+    @classmethod
+    def open(cls, data_dir: Path) -> SQLiteStore:
+        """The store of a data directory with its secret key (created on first start)."""
+        path = data_dir / "appliance.db"
+        try:
+            secrets = SecretBox.open_or_create(data_dir, must_exist=path.exists())
+        except SecretsError as exc:
+            raise StoreError(str(exc)) from None
+        return cls(path, secrets)
+
     def close(self) -> None:
         self._db.close()
+
+    # --- secrets -----------------------------------------------------------------------------
+
+    def _seal_session(self, dev_eui: EUI64, session: DeviceSession) -> bytes:
+        return self._secrets.seal(json.dumps(session.to_dict()).encode(), f"session:{dev_eui}")
+
+    def _open_session(self, dev_eui: str, blob: bytes) -> DeviceSession:
+        plain = self._unseal(blob, f"session:{dev_eui}")
+        return DeviceSession.from_dict(json.loads(plain))
+
+    def _unseal(self, blob: bytes, context: str) -> bytes:
+        try:
+            return self._secrets.unseal(bytes(blob), context)
+        except SecretsError as exc:
+            raise StoreError(str(exc)) from None
+
+    def _seal_root_keys(self, device: Device) -> bytes | None:
+        keys = device.root_keys
+        if keys is None:
+            return None
+        data = {
+            "app_key": str(keys.app_key),
+            "nwk_key": None if keys.nwk_key is None else str(keys.nwk_key),
+        }
+        return self._secrets.seal(json.dumps(data).encode(), f"device:{device.dev_eui}")
+
+    def _device_from_row(self, row: sqlite3.Row) -> Device:
+        data: dict[str, Any] = json.loads(row["data"])
+        dev_eui = row["dev_eui"]
+        keys = None
+        if row["root_keys"] is not None:
+            sealed = json.loads(self._unseal(row["root_keys"], f"device:{dev_eui}"))
+            nwk = sealed["nwk_key"]
+            keys = RootKeys(AESKey(sealed["app_key"]), None if nwk is None else AESKey(nwk))
+        session = None
+        if row["session"] is not None:
+            session = self._open_session(dev_eui, row["session"])
+        return Device(
+            EUI64(dev_eui),
+            EUI64(row["join_eui"]),
+            data["name"],
+            uuid.UUID(data["profile_id"]),
+            uuid.UUID(data["application_id"]),
+            keys,
+            data["enabled"],
+            data["skip_f_cnt_check"],
+            session,
+            data["tags"],
+            data["variables"],
+        )
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -163,14 +200,17 @@ class SQLiteStore:
         try:
             with self._db:
                 self._db.execute(
-                    "INSERT INTO devices (dev_eui, join_eui, data, dev_addr, session) "
-                    "VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO devices (dev_eui, join_eui, data, root_keys, dev_addr, session) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     (
                         str(device.dev_eui),
                         str(device.join_eui),
                         _device_to_json(device),
+                        self._seal_root_keys(device),
                         None if device.session is None else str(device.session.dev_addr),
-                        None if device.session is None else json.dumps(device.session.to_dict()),
+                        None
+                        if device.session is None
+                        else self._seal_session(device.dev_eui, device.session),
                     ),
                 )
         except sqlite3.IntegrityError:
@@ -209,15 +249,13 @@ class SQLiteStore:
             "SELECT dev_eui, session FROM devices WHERE dev_addr = ? AND session IS NOT NULL",
             (str(dev_addr),),
         ).fetchall()
-        return [
-            (EUI64(r["dev_eui"]), DeviceSession.from_dict(json.loads(r["session"]))) for r in rows
-        ]
+        return [(EUI64(r["dev_eui"]), self._open_session(r["dev_eui"], r["session"])) for r in rows]
 
     async def device(self, dev_eui: EUI64) -> Device | None:
         row = self._db.execute(
             "SELECT * FROM devices WHERE dev_eui = ?", (str(dev_eui),)
         ).fetchone()
-        return None if row is None else _device_from_row(row)
+        return None if row is None else self._device_from_row(row)
 
     async def profile(self, profile_id: uuid.UUID) -> DeviceProfile | None:
         row = self._db.execute(
@@ -257,7 +295,12 @@ class SQLiteStore:
             self._db.execute(
                 "UPDATE devices SET dev_addr = ?, session = ?, last_dev_nonce = ? "
                 "WHERE dev_eui = ?",
-                (str(session.dev_addr), json.dumps(session.to_dict()), dev_nonce, str(dev_eui)),
+                (
+                    str(session.dev_addr),
+                    self._seal_session(dev_eui, session),
+                    dev_nonce,
+                    str(dev_eui),
+                ),
             )
             # A new session starts with an empty downlink state: sent-but-unacknowledged
             # items belonged to the old session's counters.
@@ -269,7 +312,7 @@ class SQLiteStore:
         with self._db:
             self._db.execute(
                 "UPDATE devices SET dev_addr = ?, session = ? WHERE dev_eui = ?",
-                (str(session.dev_addr), json.dumps(session.to_dict()), str(dev_eui)),
+                (str(session.dev_addr), self._seal_session(dev_eui, session), str(dev_eui)),
             )
 
     async def next_queue_item(self, dev_eui: EUI64, now_ns: int) -> tuple[QueueItem | None, bool]:

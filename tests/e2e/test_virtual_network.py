@@ -119,7 +119,7 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
         rng=random.Random(0),
     )
     backend = VirtualRadioBackend(concentrator, clock=clock, stats_interval_s=3600)
-    store = SQLiteStore(tmp_path / "appliance.db")
+    store = SQLiteStore.open(tmp_path)
     profile = DeviceProfile(
         "sensors", "EU868", mac_version=MACVersion.LORAWAN_1_0_3, device_status_req_interval=0
     )

@@ -1,0 +1,200 @@
+"""The network server's SQLite store on a real file: records, secrets at rest, durability."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr
+from appliance.lorawan.security import SessionKeys
+from appliance.ns.device import Device, RootKeys
+from appliance.ns.downlink.data import QueueItem
+from appliance.ns.profile import DeviceProfile, MACVersion
+from appliance.ns.session import DeviceSession
+from appliance.ns.sqlite_store import DuplicateError, SQLiteStore, StoreError
+from appliance.ns.uplink.join import DevNonceHistory
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_KEY = AESKey("2b7e151628aed2a6abf7158809cf4f3c")
+NWK_S_KEY = AESKey("0f0e0d0c0b0a09080706050403020100")
+
+
+def _session(dev_addr: str = "26011bda") -> DeviceSession:
+    return DeviceSession(
+        DevAddr(dev_addr),
+        SessionKeys.for_1_0(NWK_S_KEY, AESKey(bytes(16))),
+        MACVersion.LORAWAN_1_0_3,
+        "EU868",
+        0,
+        869_525_000,
+        (0, 1, 2),
+        f_cnt_up=7,
+    )
+
+
+async def _store_with_device(tmp_path: Path, dev_eui: int = 1) -> tuple[SQLiteStore, Device]:
+    store = SQLiteStore.open(tmp_path)
+    profile = DeviceProfile("p", "EU868")
+    await store.add_profile(profile)
+    device = Device(EUI64(dev_eui), EUI64(99), "d", profile.id, uuid.uuid4(), RootKeys(APP_KEY))
+    await store.add_device(device)
+    return store, device
+
+
+async def test_records_round_trip(tmp_path: Path) -> None:
+    store, device = await _store_with_device(tmp_path)
+    try:
+        loaded = await store.device(device.dev_eui)
+        assert loaded == device
+        profile = await store.profile(device.profile_id)
+        assert profile is not None and profile.id == device.profile_id
+        session = _session()
+        await store.save_session(device.dev_eui, session)
+        assert await store.sessions_by_dev_addr(DevAddr("26011bda")) == [(device.dev_eui, session)]
+        assert await store.sessions_by_dev_addr(DevAddr("26011bdb")) == []
+        with pytest.raises(DuplicateError, match="exists already"):
+            await store.add_device(device)
+    finally:
+        store.close()
+
+
+async def test_keys_are_encrypted_and_bound_to_their_device(tmp_path: Path) -> None:
+    store, device = await _store_with_device(tmp_path)
+    other = Device(EUI64(2), EUI64(99), "e", device.profile_id, uuid.uuid4(), RootKeys(APP_KEY))
+    await store.add_device(other)
+    await store.save_session(device.dev_eui, _session())
+    store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("appliance.db*"))
+    for key in (APP_KEY, NWK_S_KEY):
+        assert bytes(key) not in raw
+        assert str(key).encode() not in raw
+    assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
+    # Copy device 1's session onto device 2: it must not decrypt there.
+    with sqlite3.connect(tmp_path / "appliance.db") as db:
+        db.execute(
+            "UPDATE devices SET session = (SELECT session FROM devices WHERE dev_eui = ?), "
+            "dev_addr = '26011bda' WHERE dev_eui = ?",
+            (str(EUI64(1)), str(EUI64(2))),
+        )
+    db.close()
+    reopened = SQLiteStore.open(tmp_path)
+    try:
+        with pytest.raises(StoreError, match="cannot decrypt"):
+            await reopened.device(EUI64(2))
+    finally:
+        reopened.close()
+
+
+async def test_key_file_rules(tmp_path: Path) -> None:
+    store, _ = await _store_with_device(tmp_path)
+    store.close()
+    key_file = tmp_path / "secret.key"
+    key_file.chmod(0o644)
+    with pytest.raises(StoreError, match="readable by others"):
+        SQLiteStore.open(tmp_path)
+    key_file.unlink()
+    with pytest.raises(StoreError, match="missing"):
+        SQLiteStore.open(tmp_path)
+
+
+async def test_nonces_and_activation(tmp_path: Path) -> None:
+    store, device = await _store_with_device(tmp_path)
+    try:
+        dev_eui = device.dev_eui
+        assert await store.dev_nonce_history(dev_eui, 5) == DevNonceHistory(None, False)
+        assert [await store.next_join_nonce(dev_eui) for _ in range(3)] == [0, 1, 2]
+        await store.activate(dev_eui, _session(), dev_nonce=5, join_nonce=2)
+        assert await store.dev_nonce_history(dev_eui, 5) == DevNonceHistory(5, True)
+        assert await store.dev_nonce_history(dev_eui, 6) == DevNonceHistory(5, False)
+    finally:
+        store.close()
+
+
+async def test_queue_fifo_confirmed_and_expiry(tmp_path: Path) -> None:
+    store, device = await _store_with_device(tmp_path)
+    dev = device.dev_eui
+    try:
+        first = QueueItem(uuid.uuid4(), 1, b"a", confirmed=True)
+        second = QueueItem(uuid.uuid4(), 2, b"b")
+        stale = QueueItem(uuid.uuid4(), 3, b"c")
+        await store.enqueue(dev, first)
+        await store.enqueue(dev, stale, expires_at_ns=10)
+        await store.enqueue(dev, second)
+        assert await store.next_queue_item(dev, now_ns=100) == (first, True)
+        assert await store.queue(dev) == [first, second]  # the expired one is gone
+        await store.queue_item_sent(dev, first.id, f_cnt_down=4, confirmed=True)
+        assert await store.next_queue_item(dev, now_ns=100) == (second, False)
+        assert await store.queue_item_acknowledged(dev, 4) == first.id
+        assert await store.queue_item_acknowledged(dev, 4) is None
+        await store.queue_item_sent(dev, second.id, f_cnt_down=5, confirmed=False)
+        assert await store.queue(dev) == []
+    finally:
+        store.close()
+
+
+async def test_damaged_or_newer_databases_are_refused(tmp_path: Path) -> None:
+    store, _ = await _store_with_device(tmp_path)
+    store.close()
+    for leftover in tmp_path.glob("appliance.db-*"):
+        leftover.unlink()
+    (tmp_path / "appliance.db").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="not a usable database"):
+        SQLiteStore.open(tmp_path)
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    store, _ = await _store_with_device(newer)
+    store.close()
+    with sqlite3.connect(newer / "appliance.db") as db:
+        db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(StoreError, match="newer version"):
+        SQLiteStore.open(newer)
+
+
+_WRITER = """
+import asyncio, sys
+from pathlib import Path
+from appliance.lorawan.identifiers import EUI64
+from appliance.ns.sqlite_store import SQLiteStore
+from tests.ns.test_sqlite_store import _session
+
+async def main():
+    store = SQLiteStore.open(Path(sys.argv[1]))
+    session = _session()
+    for f_cnt in range(1, 10**6):
+        session.f_cnt_up = f_cnt
+        await store.save_session(EUI64(1), session)
+        print(f_cnt, flush=True)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_counter_reported_durable_survives_kill_9(tmp_path: Path) -> None:
+    store, device = await _store_with_device(tmp_path)
+    store.close()
+    with subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    ) as writer:
+        assert writer.stdout is not None
+        last = 0
+        for line in writer.stdout:
+            last = int(line)
+            if last >= 50:
+                break
+        os.kill(writer.pid, signal.SIGKILL)
+        writer.wait()
+    reopened = SQLiteStore.open(tmp_path)
+    try:
+        stored = await reopened.device(device.dev_eui)
+        assert stored is not None and stored.session is not None
+        assert stored.session.f_cnt_up >= last
+    finally:
+        reopened.close()
