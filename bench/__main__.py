@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import platform
 
-from bench import basic_station, protocol, semtech_udp
+from bench import basic_station, ns, protocol, semtech_udp
 
 
 def main() -> None:
@@ -16,7 +16,7 @@ def main() -> None:
         f"# {platform.node()} {platform.machine()} {platform.python_implementation()} "
         f"{platform.python_version()}"
     )
-    runs = (protocol.run, semtech_udp.run, basic_station.run)
+    runs = (protocol.run, semtech_udp.run, basic_station.run, ns.run)
     for result in (result for run in runs for result in run(args.quick)):
         print(result.line())
 

@@ -3,7 +3,7 @@ matter come from `make bench` and are written down in bench/RESULTS.md."""
 
 from __future__ import annotations
 
-from bench import protocol
+from bench import ns, protocol
 
 
 def test_protocol_benchmark_runs() -> None:
@@ -19,3 +19,9 @@ def test_protocol_benchmark_runs() -> None:
     for result in results:
         assert result.operations > 0
         assert result.per_second > 0
+
+
+def test_network_server_benchmark_runs() -> None:
+    (result,) = ns.run(quick=True)
+    assert result.operations == 300
+    assert result.per_second > 0
