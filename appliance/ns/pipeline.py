@@ -89,6 +89,9 @@ class Pipeline:
         self.metrics.dropped[reason] += 1
         log.debug("uplink dropped: %s %s", reason, detail)
 
+    def _warn(self, dev_eui: EUI64, code: str, detail: str) -> None:
+        self.emit(LogEvent(dev_eui, "warning", code, detail or code))
+
     def _next_downlink_id(self) -> int:
         self._downlink_id = (self._downlink_id + 1) & 0xFFFFFFFF
         return self._downlink_id
@@ -112,14 +115,7 @@ class Pipeline:
                 verdict.dev_eui is not None
                 and verdict.reason is not validation.Rejection.MIC_FAILED
             ):
-                self.emit(
-                    LogEvent(
-                        verdict.dev_eui,
-                        "warning",
-                        verdict.reason.value,
-                        verdict.detail or verdict.reason.value,
-                    )
-                )
+                self._warn(verdict.dev_eui, verdict.reason.value, verdict.detail)
             return
         device = await self.store.device(verdict.dev_eui)
         profile = None if device is None else await self.store.profile(device.profile_id)
@@ -236,14 +232,7 @@ class Pipeline:
         if refusal is not None:
             self._drop(refusal.reason.value, refusal.detail)
             if refusal.reason is not join.JoinRejection.MIC_FAILED:
-                self.emit(
-                    LogEvent(
-                        request.dev_eui,
-                        "warning",
-                        refusal.reason.value,
-                        refusal.detail or refusal.reason.value,
-                    )
-                )
+                self._warn(request.dev_eui, refusal.reason.value, refusal.detail)
             return
         region = self.settings.region
         dr = data_rate_of(region, uplink.tx_info.modulation, uplink=True)

@@ -4,8 +4,8 @@
   with exponent n (2.0 free space, 2.7-3.5 suburban/urban). Optional log-normal shadowing
   comes from a caller-supplied random draw so results stay reproducible.
 - Thermal noise floor: -174 dBm/Hz + 10·log10(bandwidth) + receiver noise figure.
-- LoRa demodulation floor (SNR needed per spreading factor, SX1301/SX1302 datasheets):
-  SF5 -2.5, SF6 -5, SF7 -7.5, SF8 -10, SF9 -12.5, SF10 -15, SF11 -17.5, SF12 -20 dB.
+- LoRa demodulation floor: the SNR each spreading factor needs
+  (``appliance.lorawan.demodulation``).
 """
 
 from __future__ import annotations
@@ -14,18 +14,10 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
+from appliance.lorawan.demodulation import REQUIRED_SNR_DB
+
 _SPEED_OF_LIGHT: Final = 299_792_458.0
 THERMAL_NOISE_DBM_PER_HZ: Final = -174.0
-LORA_REQUIRED_SNR_DB: Final = {
-    5: -2.5,
-    6: -5.0,
-    7: -7.5,
-    8: -10.0,
-    9: -12.5,
-    10: -15.0,
-    11: -17.5,
-    12: -20.0,
-}
 FSK_REQUIRED_SNR_DB: Final = 10.0  # a GFSK receiver needs a positive SNR, unlike LoRa
 
 
@@ -78,4 +70,4 @@ def demodulable(snr_db: float, spreading_factor: int | None) -> bool:
     """Whether a packet at ``snr_db`` can be demodulated (``None`` = FSK)."""
     if spreading_factor is None:
         return snr_db >= FSK_REQUIRED_SNR_DB
-    return snr_db >= LORA_REQUIRED_SNR_DB[spreading_factor]
+    return snr_db >= REQUIRED_SNR_DB[spreading_factor]

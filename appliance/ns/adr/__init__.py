@@ -7,8 +7,8 @@ See ``docs/adr.md`` for the default algorithm and how to plug in another.
 
 from __future__ import annotations
 
+from appliance.lorawan.demodulation import REQUIRED_SNR_DB
 from appliance.ns.adr.algorithm import (
-    REQUIRED_SNR_DB,
     ADRAlgorithm,
     ADRRequest,
     ADRResult,

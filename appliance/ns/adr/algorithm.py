@@ -9,23 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import Protocol
 
+from appliance.lorawan.demodulation import REQUIRED_SNR_DB
 from appliance.lorawan.regions import Modulation, Region
 from appliance.ns.session import UplinkHistoryEntry
-
-# Demodulation floor of LoRa per spreading factor (dB), the figures Semtech publishes for its
-# SX126x/SX127x receivers and ChirpStack uses for ADR and LinkCheckAns margins.
-REQUIRED_SNR_DB: Final[dict[int, float]] = {
-    5: -2.5,
-    6: -5.0,
-    7: -7.5,
-    8: -10.0,
-    9: -12.5,
-    10: -15.0,
-    11: -17.5,
-    12: -20.0,
-}
 
 
 def required_snr_db(region: Region, data_rate: int) -> float | None:
