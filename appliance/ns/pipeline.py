@@ -117,7 +117,7 @@ class Pipeline:
             ):
                 self._warn(verdict.dev_eui, verdict.reason.value, verdict.detail)
             return
-        device = await self.store.device(verdict.dev_eui)
+        device = await self.store.device_settings(verdict.dev_eui)
         profile = None if device is None else await self.store.profile(device.profile_id)
         if device is None or profile is None or not device.enabled:
             self._drop("device_disabled_or_missing")

@@ -21,6 +21,7 @@ from typing import Any, Final
 from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr
 from appliance.ns.device import Device, RootKeys
 from appliance.ns.downlink.data import QueueItem
+from appliance.ns.group_commit import GroupCommitter
 from appliance.ns.profile import DeviceProfile, MACVersion, RegParamsRevision
 from appliance.ns.secrets import SecretBox, SecretsError
 from appliance.ns.session import DeviceSession
@@ -98,13 +99,17 @@ class SQLiteStore:
     def __init__(self, path: Path, secrets: SecretBox) -> None:
         self.path = path
         self._secrets = secrets
+        # Profiles change rarely and are read on every uplink.
+        self._profiles: dict[uuid.UUID, DeviceProfile] = {}
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             # FULL: a committed counter survives a power cut, not only a process crash.
             self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA busy_timeout=10000")
             self._migrate()
+            self._sessions = GroupCommitter(path)
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{path}: not a usable database ({exc}); restore it from a "
@@ -122,7 +127,13 @@ class SQLiteStore:
         return cls(path, secrets)
 
     def close(self) -> None:
+        """Close the connections; every ``save_session`` has already returned durable."""
+        self._sessions.close()
         self._db.close()
+
+    async def aclose(self) -> None:
+        await self._sessions.flush()
+        self.close()
 
     # --- secrets -----------------------------------------------------------------------------
 
@@ -190,6 +201,7 @@ class SQLiteStore:
     # --- management (used by the application server and tests) ------------------------------
 
     async def add_profile(self, profile: DeviceProfile) -> None:
+        self._profiles.pop(profile.id, None)
         with self._db:
             self._db.execute(
                 "INSERT OR REPLACE INTO profiles VALUES (?, ?)",
@@ -249,19 +261,57 @@ class SQLiteStore:
             "SELECT dev_eui, session FROM devices WHERE dev_addr = ? AND session IS NOT NULL",
             (str(dev_addr),),
         ).fetchall()
-        return [(EUI64(r["dev_eui"]), self._open_session(r["dev_eui"], r["session"])) for r in rows]
+        pending = self._sessions.pending
+        # Read your own writes: updates still waiting for their group commit win, including
+        # a device whose pending session has moved to another DevAddr.
+        sealed = {r["dev_eui"]: bytes(r["session"]) for r in rows if r["dev_eui"] not in pending}
+        sealed.update(self._sessions.pending_for_addr(str(dev_addr)))
+        return [(EUI64(eui), self._open_session(eui, blob)) for eui, blob in sealed.items()]
 
     async def device(self, dev_eui: EUI64) -> Device | None:
         row = self._db.execute(
             "SELECT * FROM devices WHERE dev_eui = ?", (str(dev_eui),)
         ).fetchone()
-        return None if row is None else self._device_from_row(row)
+        if row is None:
+            return None
+        device = self._device_from_row(row)
+        pending = self._sessions.pending.get(str(dev_eui))
+        if pending is not None:
+            device.session = self._open_session(str(dev_eui), pending[1])
+        return device
+
+    async def device_settings(self, dev_eui: EUI64) -> Device | None:
+        row = self._db.execute(
+            "SELECT dev_eui, join_eui, data FROM devices WHERE dev_eui = ?", (str(dev_eui),)
+        ).fetchone()
+        if row is None:
+            return None
+        data: dict[str, Any] = json.loads(row["data"])
+        return Device(
+            EUI64(row["dev_eui"]),
+            EUI64(row["join_eui"]),
+            data["name"],
+            uuid.UUID(data["profile_id"]),
+            uuid.UUID(data["application_id"]),
+            None,
+            data["enabled"],
+            data["skip_f_cnt_check"],
+            None,
+            data["tags"],
+            data["variables"],
+        )
 
     async def profile(self, profile_id: uuid.UUID) -> DeviceProfile | None:
+        cached = self._profiles.get(profile_id)
+        if cached is not None:
+            return cached
         row = self._db.execute(
             "SELECT data FROM profiles WHERE id = ?", (str(profile_id),)
         ).fetchone()
-        return None if row is None else _profile_from_json(row["data"])
+        if row is None:
+            return None
+        profile = self._profiles[profile_id] = _profile_from_json(row["data"])
+        return profile
 
     async def dev_nonce_history(self, dev_eui: EUI64, dev_nonce: int) -> DevNonceHistory:
         row = self._db.execute(
@@ -287,6 +337,7 @@ class SQLiteStore:
         self, dev_eui: EUI64, session: DeviceSession, *, dev_nonce: int, join_nonce: int
     ) -> None:
         del join_nonce  # reserved by next_join_nonce already
+        await self._sessions.flush()  # an older session update must not land after this
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
@@ -309,11 +360,9 @@ class SQLiteStore:
             )
 
     async def save_session(self, dev_eui: EUI64, session: DeviceSession) -> None:
-        with self._db:
-            self._db.execute(
-                "UPDATE devices SET dev_addr = ?, session = ? WHERE dev_eui = ?",
-                (str(session.dev_addr), self._seal_session(dev_eui, session), str(dev_eui)),
-            )
+        # Group-committed with other devices' updates; returns once durable.
+        sealed = self._seal_session(dev_eui, session)
+        await self._sessions.save(str(dev_eui), (str(session.dev_addr), sealed))
 
     async def next_queue_item(self, dev_eui: EUI64, now_ns: int) -> tuple[QueueItem | None, bool]:
         with self._db:
