@@ -359,6 +359,21 @@ class SQLiteStore:
                 "DELETE FROM queue WHERE dev_eui = ? AND f_cnt_down IS NOT NULL", (str(dev_eui),)
             )
 
+    async def activate_abp(self, dev_eui: EUI64, session: DeviceSession) -> None:
+        """Give a device an ABP session (see ``appliance.ns.activation``), durably."""
+        await self._sessions.flush()
+        with self._db:
+            self._db.execute("BEGIN")
+            updated = self._db.execute(
+                "UPDATE devices SET dev_addr = ?, session = ? WHERE dev_eui = ?",
+                (str(session.dev_addr), self._seal_session(dev_eui, session), str(dev_eui)),
+            ).rowcount
+            self._db.execute(
+                "DELETE FROM queue WHERE dev_eui = ? AND f_cnt_down IS NOT NULL", (str(dev_eui),)
+            )
+        if not updated:
+            raise StoreError(f"no device {dev_eui}")
+
     async def save_session(self, dev_eui: EUI64, session: DeviceSession) -> None:
         # Group-committed with other devices' updates; returns once durable.
         sealed = self._seal_session(dev_eui, session)

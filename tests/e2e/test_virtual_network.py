@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from appliance.devicesim import OTAA, DeviceConfig, EndDevice, LoRaWANVersion
-from appliance.lorawan.identifiers import EUI64, AESKey, NetID
+from appliance.devicesim import ABP, OTAA, DeviceConfig, EndDevice, LoRaWANVersion
+from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr, NetID
 from appliance.lorawan.regions import get_region
+from appliance.lorawan.security import SessionKeys
+from appliance.ns.activation import abp_session
 from appliance.ns.device import Device, RootKeys
 from appliance.ns.downlink.data import QueueItem
 from appliance.ns.events import JoinEvent, NSEvent, TxAckEvent
@@ -191,3 +193,32 @@ async def test_several_devices_share_the_air(site: Site) -> None:
     assert joined == {EUI64(n) for n in range(10, 16)}
     senders = {e.dev_eui for e in _of(site.events, UplinkEvent)}  # type: ignore[attr-defined]
     assert senders == joined
+
+
+async def test_abp_device_is_heard_and_moved_to_the_network_channels(site: Site) -> None:
+    dev_eui, dev_addr = EUI64(0x30), DevAddr.from_net_id(NetID("000013"), 0x30)
+    keys = SessionKeys.for_1_0(AESKey(bytes([5]) * 16), AESKey(bytes([6]) * 16))
+    device_record = Device(dev_eui, JOIN_EUI, "abp", site.profile.id, uuid.uuid4())
+    await site.store.add_device(device_record)
+    session = abp_session(
+        device_record, site.profile, site.server.settings, dev_addr=dev_addr, keys=keys
+    )
+    await site.store.activate_abp(dev_eui, session)
+    config = DeviceConfig(
+        dev_eui,
+        ABP(dev_addr, keys),
+        JOIN_EUI,
+        LoRaWANVersion.V1_0_3,
+        "EU868",
+        payload=b"abp",
+        uplink_interval_s=20,
+        duty_cycle=False,
+    )
+    device = EndDevice(config, rng=random.Random(3), now_ns=site.clock.now)
+    site.fleet.devices.append(SimulatedDevice(device, Position(500, 0)))
+    await site.run_for(90 * S)
+    uplinks = [e for e in _of(site.events, UplinkEvent) if e.dev_eui == dev_eui]  # type: ignore[attr-defined]
+    assert len(uplinks) >= 3
+    assert all(u.data == b"abp" for u in uplinks)  # type: ignore[attr-defined]
+    # NewChannelReq for the network's five extra channels reached the device.
+    assert len(device.enabled_channels) == 8
