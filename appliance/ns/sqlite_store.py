@@ -11,50 +11,23 @@ beyond the first schema, the application server's tables.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import uuid
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr
 from appliance.ns.device import Device, RootKeys
 from appliance.ns.downlink.data import QueueItem
 from appliance.ns.group_commit import GroupCommitter
+from appliance.ns.migrations import SCHEMA_VERSION, migrate
 from appliance.ns.profile import DeviceProfile, MACVersion, RegParamsRevision
 from appliance.ns.secrets import SecretBox, SecretsError
 from appliance.ns.session import DeviceSession
 from appliance.ns.uplink.join import DevNonceHistory
-
-SCHEMA_VERSION: Final = 1
-_SCHEMA: Final = """
-CREATE TABLE profiles (id TEXT PRIMARY KEY, data TEXT NOT NULL);
-CREATE TABLE devices (
-    dev_eui TEXT PRIMARY KEY,
-    join_eui TEXT NOT NULL,
-    data TEXT NOT NULL,
-    root_keys BLOB,
-    dev_addr TEXT,
-    session BLOB,
-    last_dev_nonce INTEGER,
-    last_join_nonce INTEGER NOT NULL DEFAULT -1
-);
-CREATE INDEX devices_dev_addr ON devices (dev_addr);
-CREATE TABLE dev_nonces (dev_eui TEXT NOT NULL, nonce INTEGER NOT NULL,
-                         PRIMARY KEY (dev_eui, nonce)) WITHOUT ROWID;
-CREATE TABLE queue (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    dev_eui TEXT NOT NULL,
-    f_port INTEGER NOT NULL,
-    data BLOB NOT NULL,
-    confirmed INTEGER NOT NULL,
-    expires_at_ns INTEGER,
-    f_cnt_down INTEGER
-);
-CREATE INDEX queue_device ON queue (dev_eui, seq);
-"""
 
 
 class StoreError(Exception):
@@ -93,6 +66,21 @@ def _device_to_json(device: Device) -> str:
     )
 
 
+def _holds_secrets(path: Path) -> bool:
+    """Whether a database already holds rows encrypted with the data directory's key."""
+    if not path.exists():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            row = db.execute(
+                "SELECT 1 FROM devices WHERE root_keys IS NOT NULL OR session IS NOT NULL LIMIT 1"
+            ).fetchone()
+    except sqlite3.DatabaseError:
+        # No devices table yet, or not a database: the store's own checks will say which.
+        return False
+    return row is not None
+
+
 class SQLiteStore:
     """``NSStore`` on one SQLite file. Calls are short and run on the caller's thread."""
 
@@ -121,7 +109,7 @@ class SQLiteStore:
         """The store of a data directory with its secret key (created on first start)."""
         path = data_dir / "appliance.db"
         try:
-            secrets = SecretBox.open_or_create(data_dir, must_exist=path.exists())
+            secrets = SecretBox.open_or_create(data_dir, must_exist=_holds_secrets(path))
         except SecretsError as exc:
             raise StoreError(str(exc)) from None
         return cls(path, secrets)
@@ -189,11 +177,7 @@ class SQLiteStore:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path} was written by a newer version (schema {version})")
-        if version == 0:
-            # One script, one transaction: a crash leaves either no schema or all of it.
-            self._db.executescript(
-                f"BEGIN; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
-            )
+        migrate(self._db, version)
         check = self._db.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
             raise StoreError(f"{self.path} is damaged: {check}")
