@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from appliance.lorawan.codec import decode_phy_payload
 from appliance.lorawan.errors import FrameError, InvalidValueError
@@ -160,14 +160,10 @@ class Pipeline:
         item, more = (None, False)
         if not verdict.retransmission:
             item, more = await self.store.next_queue_item(dev_eui, self.clock())
-        need = outcome.downlink or data_downlink.DownlinkNeed(adr=not self.settings.adr_disabled)
-        need = data_downlink.DownlinkNeed(
-            mac_commands=need.mac_commands,
-            ack=need.ack,
-            uplink_f_cnt=need.uplink_f_cnt,
+        need = replace(
+            outcome.downlink or data_downlink.DownlinkNeed(adr=not self.settings.adr_disabled),
             item=item,
             more_queued=more,
-            adr=need.adr,
         )
         built, too_large = data_downlink.build(session, need, max_payload)
         if too_large and item is not None:
