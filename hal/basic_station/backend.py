@@ -41,7 +41,13 @@ from hal.basic_station.downlink import refused
 from hal.basic_station.eui import parse_eui
 from hal.basic_station.options import BasicStationOptions
 from hal.basic_station.router_config import station_knows_region
-from hal.basic_station.session import Reply, SessionConfig, StationInfo, StationSession
+from hal.basic_station.session import (
+    Reply,
+    SessionConfig,
+    StationInfo,
+    StationSession,
+    Unacknowledged,
+)
 from hal.basic_station.sx1301 import sx1301_conf
 from hal.basic_station.timing import NS_PER_S, unix_ns_to_gps_ns
 from hal.model import (
@@ -254,6 +260,7 @@ class BasicStationBackend:
             tx_ack_timeout_ns=round(options.tx_ack_timeout_s * NS_PER_S),
             rate_limit_per_s=options.rate_limit_per_s,
             max_pending_downlinks=options.max_pending_downlinks,
+            gps_timed_as_dnsched=options.gps_timed_downlinks == "dnsched",
         )
 
     async def _serve_station(self, connection: ServerConnection, gateway_id: EUI64) -> None:
@@ -339,6 +346,12 @@ class BasicStationBackend:
         result = link.session.send_downlink(frame, now, self._gps_clock())
         if isinstance(result, DownlinkTxAck):
             return result
+        if isinstance(result, Unacknowledged):
+            try:
+                await link.connection.send(result.reply.text)
+            except ConnectionClosed:
+                return refused(frame, TxAckStatus.INTERNAL_ERROR)
+            return result.ack
         waiter = asyncio.get_running_loop().create_future()
         link.waiters[frame.downlink_id] = waiter
         deadline = link.session.deadline_of(frame.downlink_id)

@@ -41,6 +41,7 @@ class BasicStationOptions:
     max_queue: int = 10_000
     rate_limit_per_s: float = 200.0
     max_pending_downlinks: int = 64
+    gps_timed_downlinks: str = "dnmsg"  # or "dnsched" (Station does not acknowledge those)
 
     def admits(self, gateway_id: EUI64) -> bool:
         """Whether the gateway may connect at all (its token is checked separately)."""
@@ -51,6 +52,13 @@ class BasicStationOptions:
 
 def _fail(option: str, problem: object) -> BackendConfigError:
     return BackendConfigError(f"basic-station option {option!r}: {problem}")
+
+
+def _choice(options: Mapping[str, Any], option: str, allowed: tuple[str, ...]) -> str:
+    value = options.get(option, allowed[0])
+    if value not in allowed:
+        raise _fail(option, f"expected one of {', '.join(allowed)}, got {value!r}")
+    return str(value)
 
 
 def _bind(value: object) -> tuple[str, int]:
@@ -187,6 +195,7 @@ def parse_options(options: Mapping[str, Any]) -> BasicStationOptions:
         max_queue=_integer(options, "max_queue", 10_000, 1),
         rate_limit_per_s=_number(options, "rate_limit_per_s", 200.0, 1.0),
         max_pending_downlinks=_integer(options, "max_pending_downlinks", 64, 1),
+        gps_timed_downlinks=_choice(options, "gps_timed_downlinks", ("dnmsg", "dnsched")),
         **tls,
     )
 
@@ -213,5 +222,6 @@ _KNOWN: Final = frozenset(
         "max_queue",
         "rate_limit_per_s",
         "max_pending_downlinks",
+        "gps_timed_downlinks",
     }
 )

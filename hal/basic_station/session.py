@@ -19,13 +19,19 @@ from typing import Any, Final
 from appliance.lorawan.identifiers import EUI64
 from hal.basic_station.channels import UpChannel
 from hal.basic_station.datarates import StationDataRates
-from hal.basic_station.downlink import DownlinkPlan, acknowledge, build_dnmsg, refused
+from hal.basic_station.downlink import (
+    DownlinkPlan,
+    acknowledge,
+    build_dnmsg,
+    build_dnsched,
+    refused,
+)
 from hal.basic_station.errors import DownlinkEncodeError, StationMessageError
 from hal.basic_station.fields import get_int
 from hal.basic_station.router_config import RouterSettings, build_router_config
 from hal.basic_station.timing import NS_PER_S, NS_PER_US
 from hal.basic_station.uplink import UPLINK_MESSAGE_TYPES, uplink_frame_from_message
-from hal.model import DownlinkFrame, DownlinkTxAck, TxAckStatus, UplinkFrame
+from hal.model import DownlinkFrame, DownlinkTxAck, GPSEpoch, TxAckStatus, UplinkFrame
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +52,15 @@ class SessionConfig:
     tx_ack_timeout_ns: int = 5 * NS_PER_S
     rate_limit_per_s: float = 200.0
     max_pending_downlinks: int = 64
+    gps_timed_as_dnsched: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Unacknowledged:
+    """A message Station will not confirm (a ``dnsched``): its outcome is known once sent."""
+
+    reply: Reply
+    ack: DownlinkTxAck
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,8 +234,9 @@ class StationSession:
 
     def send_downlink(
         self, frame: DownlinkFrame, now_ns: int, gps_now_ns: int
-    ) -> Reply | DownlinkTxAck:
-        """The dnmsg to send for ``frame``, or its acknowledgement when it cannot be sent."""
+    ) -> Reply | Unacknowledged | DownlinkTxAck:
+        """The dnmsg to send for ``frame`` (or a dnsched for a GPS-timed frame when so
+        configured), or its acknowledgement when it cannot be sent."""
         if not self.configured:
             self.drops["downlink_before_router_config"] += 1
             return refused(frame, TxAckStatus.INTERNAL_ERROR)
@@ -230,6 +246,9 @@ class StationSession:
         if len(self._pending) >= self.config.max_pending_downlinks:
             self.drops["downlink_queue_full"] += 1
             return refused(frame, TxAckStatus.QUEUE_FULL)
+        timing = frame.items[0].tx_info.timing
+        if self.config.gps_timed_as_dnsched and isinstance(timing, GPSEpoch):
+            return self._dnsched(frame, now_ns)
         try:
             plan = build_dnmsg(frame, self.config.rates, now_unix_ns=now_ns, now_gps_ns=gps_now_ns)
         except DownlinkEncodeError as exc:
@@ -240,6 +259,16 @@ class StationSession:
         deadline = now_ns + plan.transmit_within_ns + self.config.tx_ack_timeout_ns
         self._pending[frame.downlink_id] = _Pending(frame, plan, deadline)
         return Reply(json.dumps(plan.message))
+
+    def _dnsched(self, frame: DownlinkFrame, now_ns: int) -> Unacknowledged | DownlinkTxAck:
+        try:
+            message = build_dnsched([frame], self.config.rates, now_unix_ns=now_ns)
+        except DownlinkEncodeError as exc:
+            return refused(frame, exc.status)
+        # Station never reports on a dnsched, so handing it over is all that can be known.
+        statuses = (TxAckStatus.OK,) + (TxAckStatus.IGNORED,) * (len(frame.items) - 1)
+        ack = DownlinkTxAck(frame.gateway_id, frame.downlink_id, statuses)
+        return Unacknowledged(Reply(json.dumps(message)), ack)
 
     def deadline_of(self, downlink_id: int) -> int | None:
         pending = self._pending.get(downlink_id)

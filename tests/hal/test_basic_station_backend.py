@@ -12,7 +12,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from appliance.lorawan.identifiers import EUI64
-from hal.backend import Backend, BackendError
+from hal.backend import Backend, BackendConfigError, BackendError
 from hal.basic_station import BasicStationBackend, UplinkContext, parse_options
 from hal.basic_station.emulator import StationEmulator, discover, dntxed_for
 from hal.basic_station.timing import NS_PER_S, make_xtime
@@ -25,6 +25,7 @@ from hal.model import (
     GatewayConfiguration,
     GatewayConnected,
     GatewayDisconnected,
+    GPSEpoch,
     Immediately,
     LoRaChannel,
     LoRaModulation,
@@ -318,3 +319,26 @@ async def test_bind_failure_is_a_backend_error() -> None:
             await clash.start()
         with pytest.raises(BackendError, match="not started"):
             _ = clash.port
+
+
+async def test_gps_timed_downlink_as_dnsched_over_the_connection() -> None:
+    at = GPS_NOW + 10 * NS_PER_S
+    modulation = LoRaModulation(125_000, 9)
+    item = DownlinkItem(
+        b"\x60" + bytes(11), DownlinkTxInfo(869_525_000, 14, modulation, GPSEpoch(at))
+    )
+    async with (
+        running(gps_timed_downlinks="dnsched") as harness,
+        await harness.station() as station,
+    ):
+        assert (await station.hello())["msgtype"] == "router_config"
+        ack = await harness.backend.send_downlink(DownlinkFrame(21, GATEWAY, (item,)))
+        assert ack.items == (TxAckStatus.OK,)
+        dnsched = await receive(station)
+        assert dnsched["msgtype"] == "dnsched"
+        assert dnsched["schedule"][0]["gpstime"] == at // 1000
+
+
+def test_gps_timed_downlinks_option_is_checked() -> None:
+    with pytest.raises(BackendConfigError, match="gps_timed_downlinks"):
+        parse_options({"gps_timed_downlinks": "smoke-signals"})

@@ -23,6 +23,7 @@ from hal.basic_station import (
 )
 from hal.basic_station.emulator import VERSION, dntxed_for, uplink_message
 from hal.basic_station.errors import DownlinkEncodeError
+from hal.basic_station.session import Unacknowledged
 from hal.basic_station.timing import NS_PER_S, make_xtime
 from hal.model import (
     Delay,
@@ -359,3 +360,25 @@ def test_dnsched_for_gps_timed_frames() -> None:
     }
     with pytest.raises(DownlinkEncodeError):
         build_dnsched([_class_a()], EU868, now_unix_ns=NOW)
+
+
+def test_gps_timed_frames_go_as_dnsched_when_configured() -> None:
+    frame = DownlinkFrame(
+        11, GATEWAY, (_item(869_525_000, SF12, GPSEpoch(GPS_NOW + 3 * NS_PER_S)),)
+    )
+    # Default: a dnmsg with dC 1, which Station acknowledges with dntxed.
+    default = _sent(_session(), frame)
+    assert (default["msgtype"], default["dC"]) == ("dnmsg", 1)
+    # Configured: a dnsched, which Station never acknowledges: OK once handed over.
+    session = _session(gps_timed_as_dnsched=True)
+    result = session.send_downlink(frame, NOW, GPS_NOW)
+    assert isinstance(result, Unacknowledged)
+    message = json.loads(result.reply.text)
+    assert message["msgtype"] == "dnsched"
+    (entry,) = message["schedule"]
+    assert entry["gpstime"] == (GPS_NOW + 3 * NS_PER_S) // 1000
+    assert entry["diid"] == 11
+    assert result.ack == DownlinkTxAck(GATEWAY, 11, (TxAckStatus.OK,))
+    assert session.next_deadline() is None
+    # Class A frames are unaffected by the option.
+    assert _sent(session, _class_a())["msgtype"] == "dnmsg"
