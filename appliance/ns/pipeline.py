@@ -15,13 +15,17 @@ from dataclasses import dataclass, field, replace
 
 from appliance.lorawan.codec import decode_phy_payload
 from appliance.lorawan.errors import FrameError, InvalidValueError
-from appliance.lorawan.frames import DataFrame, JoinRequest
+from appliance.lorawan.frames import DataFrame, JoinRequest, RejoinRequest02
 from appliance.lorawan.identifiers import EUI64, DevAddr
 from appliance.ns import mac
 from appliance.ns.dedup import DeduplicatedUplink
 from appliance.ns.downlink import data as data_downlink
 from appliance.ns.downlink.frame import class_a_downlink
-from appliance.ns.downlink.windows import data_windows, join_accept_windows
+from appliance.ns.downlink.windows import (
+    data_windows,
+    join_accept_windows,
+    rejoin_accept_windows,
+)
 from appliance.ns.events import (
     DeviceMACEvent,
     JoinEvent,
@@ -33,7 +37,7 @@ from appliance.ns.events import (
 from appliance.ns.network import NetworkSettings
 from appliance.ns.radio import data_rate_of
 from appliance.ns.store import NSStore
-from appliance.ns.uplink import data_flow, join, validation
+from appliance.ns.uplink import data_flow, join, rejoin, validation
 from hal.model import DownlinkFrame, DownlinkTxAck, TxAckStatus
 
 log = logging.getLogger(__name__)
@@ -69,6 +73,9 @@ class Pipeline:
             elif isinstance(frame, JoinRequest):
                 async with self._lock(bytes(frame.dev_eui)):
                     await self._join(frame, uplink)
+            elif isinstance(frame, RejoinRequest02):
+                async with self._lock(bytes(frame.dev_eui)):
+                    await self._rejoin(frame, uplink)
             else:
                 self._drop("unsupported_message_type", frame.mtype.label)
         except InvalidValueError as exc:
@@ -102,6 +109,12 @@ class Pipeline:
         region = self.settings.region
         dr = data_rate_of(region, uplink.tx_info.modulation, uplink=True)
         candidates = await self.store.sessions_by_dev_addr(frame.dev_addr)
+        # A session built by a rejoin takes over with the first uplink that verifies under it.
+        candidates += [
+            (dev_eui, session.pending_rejoin_session)
+            for dev_eui, session in candidates
+            if session.pending_rejoin_session is not None
+        ]
         verdict = validation.match_device(
             frame,
             candidates,
@@ -250,6 +263,45 @@ class Pipeline:
         self.metrics.joins += 1
         self.emit(JoinEvent(request.dev_eui, dev_addr, uplink))
         windows = join_accept_windows(region, self.settings, uplink.tx_info)
+        frame = class_a_downlink(
+            self._next_downlink_id(),
+            reception=uplink.best,
+            windows=windows,
+            phy_payload=accepted.phy_payload,
+            region=region,
+            settings=self.settings,
+        )
+        ack = await self.send(frame)
+        self._report_tx(request.dev_eui, frame, ack, 0)
+
+    # --- rejoins (LoRaWAN 1.1, types 0 and 2) -------------------------------------------------
+
+    async def _rejoin(self, request: RejoinRequest02, uplink: DeduplicatedUplink) -> None:
+        device = await self.store.device(request.dev_eui)
+        profile = None if device is None else await self.store.profile(device.profile_id)
+        if device is None or profile is None or not device.enabled:
+            self._drop("unknown_dev_eui", str(request.dev_eui))
+            return
+        refusal = rejoin.check_rejoin(request, device, self.settings)
+        if refusal is not None:
+            reason = (
+                refusal.value
+                if isinstance(refusal, rejoin.RejoinRejection)
+                else (refusal.reason.value)
+            )
+            self._drop(reason)
+            if refusal is not rejoin.RejoinRejection.MIC_FAILED:
+                self._warn(request.dev_eui, reason, f"RJcount0 {request.rj_count0}")
+            return
+        join_nonce = await self.store.next_join_nonce(request.dev_eui)
+        accepted = rejoin.accept_rejoin(
+            request, device=device, profile=profile, settings=self.settings, join_nonce=join_nonce
+        )
+        # The current session, now holding the pending one and the new RJcount0, durably.
+        await self.store.save_session(request.dev_eui, accepted.session)
+        region = self.settings.region
+        assert device.session is not None
+        windows = rejoin_accept_windows(region, self.settings, device.session, uplink.tx_info)
         frame = class_a_downlink(
             self._next_downlink_id(),
             reception=uplink.best,

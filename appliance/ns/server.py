@@ -71,6 +71,12 @@ class NetworkServer:
     def metrics(self) -> Metrics:
         return self.pipeline.metrics
 
+    async def settle(self) -> None:
+        """Wait until every uplink released so far has been processed (tests with a fake
+        clock call this before moving time on, so thread-run commits cannot reorder events)."""
+        while self._handlers:
+            await asyncio.gather(*self._handlers, return_exceptions=True)
+
     def wake(self) -> None:
         """Re-check the de-duplication deadlines now (a test that moved its clock calls this)."""
         self._wake.set()

@@ -16,6 +16,7 @@ from appliance.devicesim import ABP, OTAA, DeviceConfig, EndDevice, LoRaWANVersi
 from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr, NetID
 from appliance.lorawan.regions import get_region
 from appliance.lorawan.security import SessionKeys
+from appliance.ns import mac
 from appliance.ns.activation import abp_session
 from appliance.ns.device import Device, RootKeys
 from appliance.ns.downlink.data import QueueItem
@@ -40,6 +41,7 @@ MS = 1_000_000
 EU868 = get_region("EU868")
 EXTRA = (867_100_000, 867_300_000, 867_500_000, 867_700_000, 867_900_000)
 APP_KEY = AESKey(bytes(range(16)))
+NWK_KEY = AESKey(bytes(range(16, 32)))
 JOIN_EUI = EUI64("70b3d57ed0000000")
 
 
@@ -70,6 +72,9 @@ class Site:
             self.server.wake()
             for _ in range(8):
                 await asyncio.sleep(0)
+            await self.server.settle()
+            for _ in range(4):
+                await asyncio.sleep(0)
 
     async def add_device(
         self,
@@ -78,21 +83,24 @@ class Site:
         *,
         confirmed: bool = False,
         distance_m: float = 800,
+        profile: DeviceProfile | None = None,
     ) -> EndDevice:
         dev_eui = EUI64(number)
+        lorawan_1_1 = version is LoRaWANVersion.V1_1
+        nwk_key = NWK_KEY if lorawan_1_1 else None
         await self.store.add_device(
             Device(
                 dev_eui,
                 JOIN_EUI,
                 f"sensor-{number}",
-                self.profile.id,
+                (profile or self.profile).id,
                 uuid.uuid4(),
-                RootKeys(APP_KEY),
+                RootKeys(APP_KEY, nwk_key),
             )
         )
         config = DeviceConfig(
             dev_eui,
-            OTAA(APP_KEY),
+            OTAA(APP_KEY, nwk_key),
             JOIN_EUI,
             version,
             "EU868",
@@ -222,3 +230,30 @@ async def test_abp_device_is_heard_and_moved_to_the_network_channels(site: Site)
     assert all(u.data == b"abp" for u in uplinks)  # type: ignore[attr-defined]
     # NewChannelReq for the network's five extra channels reached the device.
     assert len(device.enabled_channels) == 8
+
+
+async def test_lorawan_1_1_rejoin_rekeys_the_session(site: Site) -> None:
+    profile = DeviceProfile(
+        "1.1", "EU868", mac_version=MACVersion.LORAWAN_1_1_0, device_status_req_interval=0
+    )
+    await site.store.add_profile(profile)
+    device = await site.add_device(0x40, LoRaWANVersion.V1_1, profile=profile)
+    await site.run_for(30 * S)
+    assert device.activated
+    stored = await site.store.device(EUI64(0x40))
+    assert stored is not None and stored.session is not None
+    first_keys = stored.session.keys
+    # The network orders a type 2 rejoin (new keys, same radio settings).
+    session = stored.session
+    mac.queue_request(session, mac.force_rejoin_request(session, EU868, rejoin_type=2, data_rate=5))
+    await site.store.save_session(EUI64(0x40), session)
+    before = len([e for e in _of(site.events, UplinkEvent) if e.dev_eui == EUI64(0x40)])  # type: ignore[attr-defined]
+    await site.run_for(90 * S)
+    stored = await site.store.device(EUI64(0x40))
+    assert stored is not None and stored.session is not None
+    assert stored.session.keys != first_keys  # the device moved to the rejoin's session
+    assert stored.session.pending_rejoin_session is None
+    assert stored.session.rejoin_count_0 > 0
+    after = [e for e in _of(site.events, UplinkEvent) if e.dev_eui == EUI64(0x40)]  # type: ignore[attr-defined]
+    assert len(after) > before
+    assert after[-1].data == b"\x01\x02\x03"  # type: ignore[attr-defined]

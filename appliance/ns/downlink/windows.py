@@ -121,3 +121,32 @@ def join_accept_windows(
         )
         for w in windows
     )
+
+
+def rejoin_accept_windows(
+    region: Region, settings: NetworkSettings, session: DeviceSession, uplink: UplinkTxInfo
+) -> tuple[RxWindow, ...]:
+    """Windows after a rejoin-request: the join-accept delays, with the session's RX1 offset
+    and RX2 settings (the device keeps them while it waits for the answer)."""
+    windows = class_a_windows(
+        region,
+        settings,
+        uplink,
+        rx1_delay_s=settings.join_accept_delay1_s,
+        rx1_dr_offset=session.rx1_dr_offset,
+        rx2_dr=session.rx2_dr,
+        rx2_frequency=session.rx2_frequency,
+        downlink_dwell_time=session.downlink_dwell_time_400ms,
+    )
+    return tuple(
+        w
+        if w.name == "rx1"
+        else RxWindow(
+            w.name,
+            w.frequency,
+            w.data_rate,
+            settings.join_accept_delay2_s * SECOND_NS,
+            w.max_mac_payload,
+        )
+        for w in windows
+    )

@@ -87,7 +87,7 @@ def check_request(
     return None
 
 
-def _cf_list_and_channels(
+def cf_list_and_channels(
     region: Region, settings: NetworkSettings, mac_version: MACVersion
 ) -> tuple[CFList | None, tuple[int, ...], dict[int, ExtraChannel]]:
     plan = region.channel_plan
@@ -159,7 +159,7 @@ def accept(
             root.app_key, join_nonce=join_nonce, net_id=settings.net_id, dev_nonce=request.dev_nonce
         )
         mic_key = encryption_key = root.app_key
-    cf_list, enabled, extras = _cf_list_and_channels(region, settings, version)
+    cf_list, enabled, extras = cf_list_and_channels(region, settings, version)
     rx2_dr = settings.effective_rx2_dr
     accept_value = JoinAcceptValue(
         join_nonce=join_nonce,
