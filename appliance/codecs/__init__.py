@@ -1,0 +1,1 @@
+"""Payload codecs: Cayenne LPP, sandboxed JavaScript codecs and device-repository import."""

@@ -1,0 +1,2 @@
+"""Integrations: application events delivered to MQTT, HTTP and InfluxDB through a
+durable outbox."""
