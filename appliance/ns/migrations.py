@@ -39,8 +39,76 @@ CREATE TABLE queue (
 CREATE INDEX queue_device ON queue (dev_eui, seq);
 """
 
+# The application server's model: what users manage through the API. Timestamps are RFC 3339
+# UTC text; JSON columns hold small dicts (tags, configuration). Device profiles and devices
+# stay in the network server's tables above; only what the network server does not use is here.
+_V2: Final = """
+CREATE TABLE applications (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE profile_codecs (
+    profile_id TEXT PRIMARY KEY,
+    runtime TEXT NOT NULL,
+    script TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE device_meta (
+    dev_eui TEXT PRIMARY KEY,
+    description TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE device_status (
+    dev_eui TEXT PRIMARY KEY,
+    last_seen_at TEXT,
+    data TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE gateways (
+    gateway_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    location TEXT,
+    tags TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    last_seen_at TEXT,
+    stats TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    is_admin INTEGER NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    scope TEXT NOT NULL,
+    application_id TEXT,
+    user_id TEXT,
+    expires_at TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE integrations (
+    application_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    config TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (application_id, kind)
+) WITHOUT ROWID;
+"""
+
 # SQL scripts; a step that must transform data in Python can be added as a function later.
-STEPS: Final[tuple[str, ...]] = (_V1,)
+# Append new steps at the end only.
+STEPS: Final[tuple[str, ...]] = (_V1, _V2)
 SCHEMA_VERSION: Final = len(STEPS)
 
 

@@ -27,6 +27,7 @@ from appliance.ns.migrations import SCHEMA_VERSION, migrate
 from appliance.ns.profile import DeviceProfile, MACVersion, RegParamsRevision
 from appliance.ns.secrets import SecretBox, SecretsError
 from appliance.ns.session import DeviceSession
+from appliance.ns.sqlite_management import ManagementMixin
 from appliance.ns.uplink.join import DevNonceHistory
 
 
@@ -81,7 +82,7 @@ def _holds_secrets(path: Path) -> bool:
     return row is not None
 
 
-class SQLiteStore:
+class SQLiteStore(ManagementMixin):
     """``NSStore`` on one SQLite file. Calls are short and run on the caller's thread."""
 
     def __init__(self, path: Path, secrets: SecretBox) -> None:
@@ -122,6 +123,15 @@ class SQLiteStore:
     async def aclose(self) -> None:
         await self._sessions.flush()
         self.close()
+
+    # --- caches ------------------------------------------------------------------------------
+
+    def _invalidate_device(self, dev_eui: EUI64) -> None:
+        """A management write changed this device's row (the hot path caches nothing yet)."""
+
+    def _invalidate_profile(self, profile_id: uuid.UUID) -> None:
+        """A management write changed or removed this profile."""
+        self._profiles.pop(profile_id, None)
 
     # --- secrets -----------------------------------------------------------------------------
 

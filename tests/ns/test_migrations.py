@@ -28,6 +28,17 @@ SAMPLE_ROWS: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             ("q", "0000000000000001", 1, b"x", 0),
         ),
     ],
+    2: [
+        (
+            "INSERT INTO applications (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            ("a", "app", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),
+        ),
+        (
+            "INSERT INTO users (id, email, is_admin, password_hash, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            ("u", "a@b.c", 1, "h", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),
+        ),
+    ],
 }
 
 
@@ -44,6 +55,8 @@ def test_migrates_from_every_version(tmp_path: Path, start: int) -> None:
     if start >= 1:
         assert db.execute("SELECT nonce FROM dev_nonces").fetchall() == [(7,)]
         assert db.execute("SELECT data FROM queue").fetchall() == [(b"x",)]
+    if start >= 2:
+        assert db.execute("SELECT name FROM applications").fetchall() == [("app",)]
     db.close()
 
 
