@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,14 @@ class ApplianceConfig:
     downlink_wait_ms: int = 100
     # More backends by kind, e.g. [[backends]] kind = "concentratord" (docs/running.md).
     backends: tuple[dict[str, Any], ...] = ()
+    # The REST API and live stream; loopback only unless told otherwise. "" turns it off.
+    api_bind: str = "127.0.0.1:8080"
+    api_tls_cert: str = ""  # PEM certificate file: serve HTTPS (needs api_tls_key)
+    api_tls_key: str = ""
+    # The global MQTT integration (every application's events), e.g. mqtt://127.0.0.1:1883.
+    mqtt_url: str = ""
+    # The upstream bridge ([bridge] table, docs/bridge.md); empty: off.
+    bridge: dict[str, Any] = field(default_factory=dict)
 
     def validated(self) -> ApplianceConfig:
         try:
@@ -60,7 +68,13 @@ class ApplianceConfig:
                     f"backends[{index}].kind: expected one of "
                     f"{', '.join(backend_kinds())}, got {kind!r}"
                 )
-        for name in ("udp_bind", "basic_station_bind"):
+        if bool(self.api_tls_cert) != bool(self.api_tls_key):
+            raise ConfigError("api_tls_cert and api_tls_key: give both or neither")
+        if self.mqtt_url and not self.mqtt_url.startswith(("mqtt://", "mqtts://")):
+            raise ConfigError(
+                f"mqtt_url: expected mqtt://HOST[:PORT] or mqtts://..., got {self.mqtt_url!r}"
+            )
+        for name in ("udp_bind", "basic_station_bind", "api_bind"):
             value = getattr(self, name)
             host, _, port = value.rpartition(":")
             if value and not (host and port.isdigit() and 0 <= int(port) <= 65535):
@@ -74,6 +88,7 @@ _TYPES: dict[str, type] = {
     "dedup_window_ms": int,
     "downlink_wait_ms": int,
     "backends": list,
+    "bridge": dict,
 }
 
 
@@ -107,7 +122,9 @@ def _from_document(document: dict[str, Any], path: Path) -> dict[str, Any]:
             raise ConfigError(f"{path}: unknown key {key!r} (known: {', '.join(sorted(known))})")
         expected = _TYPES.get(key, str)
         if not isinstance(value, expected) or isinstance(value, bool):
-            wanted = {int: "an integer", list: "a list of tables"}.get(expected, "a string")
+            wanted = {int: "an integer", list: "a list of tables", dict: "a table"}.get(
+                expected, "a string"
+            )
             raise ConfigError(f"{path}: {key} must be {wanted}, got {type(value).__name__}")
         if isinstance(value, list):
             if not all(isinstance(entry, dict) for entry in value):

@@ -13,8 +13,17 @@ import contextlib
 import logging
 import signal
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 from appliance import __version__
+from appliance.api.app import create_app
+from appliance.api.context import APIContext
+from appliance.api.server import APIServer
+from appliance.app.bootstrap import ensure_admin_key, ensure_application
+from appliance.app.repository import Repository
+from appliance.app.service import ApplicationServer
+from appliance.app.status import StatusTracker
 from appliance.config import ApplianceConfig
 from appliance.lorawan.identifiers import NetID
 from appliance.lorawan.regions import get_region
@@ -31,7 +40,7 @@ from appliance.ns.server import NetworkServer
 from appliance.ns.sqlite_store import SQLiteStore
 from appliance.ns.uplink.data_flow import AckEvent, UplinkEvent
 from appliance.simulation.fleet import Fleet
-from appliance.simulation.provision import provision
+from appliance.simulation.provision import SIMULATED_APPLICATION_ID, provision
 from hal.backend import Backend
 from hal.basic_station import BasicStationBackend, parse_options
 from hal.registry import create_backend
@@ -116,10 +125,7 @@ async def _drive_fleet(fleet: Fleet, radio: VirtualRadioBackend) -> None:
         await asyncio.sleep(delay)
 
 
-async def serve(config: ApplianceConfig, stop: asyncio.Event) -> None:
-    prepare_data_dir(config)
-    store = SQLiteStore.open(config.data_dir)
-    settings = network_settings(config)
+def configured_backends(config: ApplianceConfig, settings: NetworkSettings) -> list[Backend]:
     backends: list[Backend] = []
     if config.udp_bind:
         backends.append(SemtechUDPBackend({"bind": config.udp_bind}))
@@ -129,6 +135,25 @@ async def serve(config: ApplianceConfig, stop: asyncio.Event) -> None:
     for options in config.backends:
         settings_for_kind = {k: v for k, v in options.items() if k != "kind"}
         backends.append(create_backend(str(options["kind"]), settings_for_kind))
+    return backends
+
+
+def build_api(config: ApplianceConfig, context: APIContext) -> APIServer | None:
+    if not config.api_bind:
+        return None
+    return APIServer(
+        create_app(context),
+        config.api_bind,
+        tls_cert=Path(config.api_tls_cert) if config.api_tls_cert else None,
+        tls_key=Path(config.api_tls_key) if config.api_tls_key else None,
+    )
+
+
+async def serve(config: ApplianceConfig, stop: asyncio.Event) -> None:
+    prepare_data_dir(config)
+    store = SQLiteStore.open(config.data_dir)
+    settings = network_settings(config)
+    backends = configured_backends(config, settings)
     fleet: Fleet | None = None
     radio: VirtualRadioBackend | None = None
     if config.simulate:
@@ -141,10 +166,41 @@ async def serve(config: ApplianceConfig, stop: asyncio.Event) -> None:
         fleet = Fleet(settings.region, devices)
         radio.listen(fleet.hear)
         backends.append(radio)
-    server = NetworkServer(settings, store, backends, emit=log_event)
+    repository = Repository(store.connection)
+    ensure_admin_key(repository, config.data_dir, datetime.now(UTC))
+    if config.simulate:
+        ensure_application(
+            repository,
+            SIMULATED_APPLICATION_ID,
+            "simulated devices",
+            "devices of appliance run --simulate",
+            datetime.now(UTC),
+        )
+    status = StatusTracker(repository)
+    application_server = ApplicationServer(repository, status)
+
+    def emit(event: NSEvent) -> None:
+        log_event(event)
+        application_server.handle(event)
+
+    server = NetworkServer(settings, store, backends, emit=emit)
+    context = APIContext(
+        store=store,
+        repository=repository,
+        settings=settings,
+        metrics=server.metrics,
+        data_dir=config.data_dir,
+        version=__version__,
+        status=status,
+    )
+    context.services["gateway_routes"] = server.gateway_routes
+    api = build_api(config, context)
     driver: asyncio.Task[None] | None = None
     try:
+        await application_server.start()
         await server.start()
+        if api is not None:
+            await api.start()
         if fleet is not None and radio is not None:
             driver = asyncio.create_task(_drive_fleet(fleet, radio), name="simulated-devices")
         log.info(
@@ -155,13 +211,23 @@ async def serve(config: ApplianceConfig, stop: asyncio.Event) -> None:
             ", ".join(_describe(b, config.simulate if b is radio else 0) for b in backends)
             or "none",
         )
+        if api is not None:
+            log.info(
+                "API on %s (OpenAPI document at %s/openapi.json; local admin key in %s)",
+                api.url,
+                api.url,
+                config.data_dir / "admin.key",
+            )
         await stop.wait()
     finally:
         if driver is not None:
             driver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await driver
+        if api is not None:
+            await api.stop()
         await server.stop()
+        await application_server.stop()
         store.close()
     log.info("appliance stopped")
 

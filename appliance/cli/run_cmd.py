@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from appliance.api.server import APIServerError
 from appliance.cli.errors import CLIUsageError
 from appliance.config import ConfigError, load_config
 from appliance.ns.sqlite_store import StoreError
@@ -52,6 +53,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="LoRa Basics Station (default 0.0.0.0:3001; '' = off)",
     )
     parser.add_argument(
+        "--api-bind",
+        metavar="HOST:PORT",
+        help="the REST API and live stream (default 127.0.0.1:8080; '' = off)",
+    )
+    parser.add_argument(
+        "--mqtt-url",
+        metavar="URL",
+        help="global MQTT integration, e.g. mqtt://127.0.0.1:1883 (default off)",
+    )
+    parser.add_argument(
         "--simulate",
         type=int,
         metavar="N",
@@ -69,6 +80,8 @@ def _run(args: argparse.Namespace) -> int:
         "udp_bind": args.udp_bind,
         "basic_station_bind": args.basic_station_bind,
         "simulate": args.simulate,
+        "api_bind": args.api_bind,
+        "mqtt_url": args.mqtt_url,
     }
     try:
         config = load_config(args.config, overrides)
@@ -81,7 +94,7 @@ def _run(args: argparse.Namespace) -> int:
         return run(config)
     except PermissionError as exc:
         raise CLIUsageError(f"permission denied: {exc.filename or exc}") from None
-    except (BackendError, StoreError, DataDirError) as exc:
+    except (BackendError, StoreError, DataDirError, APIServerError) as exc:
         raise CLIUsageError(str(exc)) from None
     except OSError as exc:
         raise CLIUsageError(f"cannot start: {exc.strerror or exc}") from None

@@ -77,6 +77,10 @@ class NetworkServer:
         while self._handlers:
             await asyncio.gather(*self._handlers, return_exceptions=True)
 
+    def gateway_routes(self) -> dict[str, str]:
+        """Which backend each gateway was last heard through (for the API)."""
+        return {str(gateway): backend.name for gateway, backend in self._routes.items()}
+
     def wake(self) -> None:
         """Re-check the de-duplication deadlines now (a test that moved its clock calls this)."""
         self._wake.set()

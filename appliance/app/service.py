@@ -1,0 +1,139 @@
+"""The application server as a running part: takes the network server's events, keeps the
+device and gateway state the API shows, and hands each event to its consumers (the event
+log, the live stream, integrations) off the radio path.
+
+``handle`` is the network server's event sink: it must not block, so it only records what is
+cheap and queues the event; a worker task does the rest in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from appliance.app.repository import Repository
+from appliance.app.status import StatusTracker
+from appliance.lorawan.identifiers import EUI64
+from appliance.ns.events import DeviceMACEvent, JoinEvent, NSEvent
+from appliance.ns.mac.events import DeviceStatus
+from appliance.ns.uplink.data_flow import UplinkEvent
+from hal.model import UplinkRxInfo
+
+log = logging.getLogger("appliance.app")
+GATEWAY_SEEN_INTERVAL_S = 30.0  # last-seen of a gateway is written at most this often
+
+Consumer = Callable[[NSEvent, datetime], Awaitable[None]]
+
+
+def _wall() -> datetime:
+    return datetime.now(UTC)
+
+
+class ApplicationServer:
+    def __init__(
+        self,
+        repository: Repository,
+        status: StatusTracker,
+        *,
+        now: Callable[[], datetime] = _wall,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.repository = repository
+        self.status = status
+        self.now = now
+        self.monotonic = monotonic
+        self.consumers: list[Consumer] = []
+        self._queue: deque[tuple[NSEvent, datetime]] = deque()
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._gateway_written: dict[EUI64, float] = {}
+        self.events_handled = 0
+        self.consumer_errors = 0
+
+    # --- the network server's sink ---------------------------------------------------------
+
+    def handle(self, event: NSEvent) -> None:
+        at = self.now()
+        if isinstance(event, UplinkEvent):
+            best = event.uplink.best
+            self.status.uplink(
+                str(event.dev_eui),
+                at=at,
+                rssi=best.rssi,
+                snr=best.snr,
+                f_cnt=event.f_cnt,
+                dr=event.dr,
+            )
+            self._gateways_seen(event.uplink.rx_info, at)
+        elif isinstance(event, JoinEvent):
+            self.status.seen(str(event.dev_eui), at)
+            self._gateways_seen(event.uplink.rx_info, at)
+        elif isinstance(event, DeviceMACEvent) and isinstance(event.event, DeviceStatus):
+            status = event.event
+            self.status.battery(
+                str(event.dev_eui),
+                level=status.battery_level_percent,
+                margin=status.margin,
+                external_power=status.external_power,
+            )
+        self._queue.append((event, at))
+        self._ready.set()
+
+    def _gateways_seen(self, rx_info: tuple[UplinkRxInfo, ...], at: datetime) -> None:
+        now_s = self.monotonic()
+        for rx in rx_info:
+            gateway_id = rx.gateway_id
+            last = self._gateway_written.get(gateway_id)
+            if last is not None and now_s - last < GATEWAY_SEEN_INTERVAL_S:
+                continue
+            self._gateway_written[gateway_id] = now_s
+            try:
+                self.repository.gateway_seen(gateway_id, at)
+            except Exception as exc:
+                log.warning("cannot record gateway %s as seen: %s", gateway_id, exc)
+
+    # --- the worker ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="application-server")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.drain()
+        self.status.save(self.monotonic())
+
+    async def drain(self) -> None:
+        """Hand every queued event to the consumers now (shutdown and tests)."""
+        while self._queue:
+            event, at = self._queue.popleft()
+            await self._deliver(event, at)
+
+    async def _run(self) -> None:
+        while True:
+            if not self._queue:
+                self._ready.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._ready.wait(), timeout=1.0)
+            await self.drain()
+            try:
+                self.status.save_due(self.monotonic())
+            except Exception as exc:
+                log.warning("cannot save device statuses: %s", exc)
+
+    async def _deliver(self, event: NSEvent, at: datetime) -> None:
+        self.events_handled += 1
+        for consumer in self.consumers:
+            try:
+                await consumer(event, at)
+            except Exception:
+                self.consumer_errors += 1
+                log.exception("an event consumer failed on %s", type(event).__name__)
