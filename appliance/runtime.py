@@ -13,6 +13,7 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,6 +50,7 @@ from hal.virtual_radio import VirtualRadioBackend, create_virtual_radio
 from hal.virtual_radio.backend import EU868_EXTRA_FREQUENCIES
 
 log = logging.getLogger("appliance")
+API_URL_FILE = "api.url"
 DEFAULT_SUB_BAND = 2  # the sub-band most US915/AU915 networks and gateways use
 
 
@@ -149,86 +151,154 @@ def build_api(config: ApplianceConfig, context: APIContext) -> APIServer | None:
     )
 
 
-async def serve(config: ApplianceConfig, stop: asyncio.Event) -> None:
-    prepare_data_dir(config)
-    store = SQLiteStore.open(config.data_dir)
-    settings = network_settings(config)
-    backends = configured_backends(config, settings)
-    fleet: Fleet | None = None
-    radio: VirtualRadioBackend | None = None
-    if config.simulate:
+class _Part:
+    """Something started in order and stopped in the reverse order."""
+
+    def __init__(
+        self,
+        name: str,
+        start: Callable[[], Awaitable[None]],
+        stop: Callable[[], Awaitable[None]],
+    ) -> None:
+        self.name, self.start, self.stop = name, start, stop
+
+
+class Appliance:
+    """The parts of one running appliance, built from its configuration."""
+
+    def __init__(self, config: ApplianceConfig) -> None:
+        self.config = config
+        self.settings = network_settings(config)
+        self._parts: list[_Part] = []
+        self._started: list[_Part] = []
+
+    async def build(self) -> None:
+        config, settings = self.config, self.settings
+        prepare_data_dir(config)
+        self.store = store = SQLiteStore.open(config.data_dir)
+        self.backends = configured_backends(config, settings)
+        self.radio: VirtualRadioBackend | None = None
+        self.fleet: Fleet | None = None
+        if config.simulate:
+            self.radio, self.fleet = await self._build_simulation()
+        self.repository = repository = Repository(store.connection)
+        ensure_admin_key(repository, config.data_dir, datetime.now(UTC))
+        if config.simulate:
+            ensure_application(
+                repository,
+                SIMULATED_APPLICATION_ID,
+                "simulated devices",
+                "devices of appliance run --simulate",
+                datetime.now(UTC),
+            )
+        self.status = StatusTracker(repository)
+        self.application_server = ApplicationServer(repository, self.status)
+        self.server = NetworkServer(settings, store, self.backends, emit=self._emit)
+        self.context = APIContext(
+            store=store,
+            repository=repository,
+            settings=settings,
+            metrics=self.server.metrics,
+            data_dir=config.data_dir,
+            version=__version__,
+            status=self.status,
+        )
+        self.context.services["gateway_routes"] = self.server.gateway_routes
+        self.api = build_api(config, self.context)
+        self._parts = [
+            _Part(
+                "application server", self.application_server.start, self.application_server.stop
+            ),
+            _Part("network server", self.server.start, self.server.stop),
+        ]
+        if self.api is not None:
+            self._parts.append(_Part("API", self._start_api, self._stop_api))
+        if self.fleet is not None:
+            self._parts.append(_Part("simulated devices", self._start_fleet, self._stop_fleet))
+
+    def _emit(self, event: NSEvent) -> None:
+        log_event(event)
+        self.application_server.handle(event)
+
+    async def _build_simulation(self) -> tuple[VirtualRadioBackend, Fleet]:
+        settings = self.settings
         radio = create_virtual_radio(
             {"region": settings.region_name, "sub_band": settings.enabled_sub_band}
         )
         devices = await provision(
-            store, settings.region_name, config.simulate, now_ns=time.monotonic_ns()
+            self.store, settings.region_name, self.config.simulate, now_ns=time.monotonic_ns()
         )
         fleet = Fleet(settings.region, devices)
         radio.listen(fleet.hear)
-        backends.append(radio)
-    repository = Repository(store.connection)
-    ensure_admin_key(repository, config.data_dir, datetime.now(UTC))
-    if config.simulate:
-        ensure_application(
-            repository,
-            SIMULATED_APPLICATION_ID,
-            "simulated devices",
-            "devices of appliance run --simulate",
-            datetime.now(UTC),
+        self.backends.append(radio)
+        return radio, fleet
+
+    async def _start_api(self) -> None:
+        assert self.api is not None
+        await self.api.start()
+        # The local CLI and console find the API here (with admin.key beside it).
+        (self.config.data_dir / API_URL_FILE).write_text(self.api.url + "\n", encoding="ascii")
+
+    async def _stop_api(self) -> None:
+        assert self.api is not None
+        (self.config.data_dir / API_URL_FILE).unlink(missing_ok=True)
+        await self.api.stop()
+
+    async def _start_fleet(self) -> None:
+        assert self.fleet is not None and self.radio is not None
+        self._driver = asyncio.create_task(
+            _drive_fleet(self.fleet, self.radio), name="simulated-devices"
         )
-    status = StatusTracker(repository)
-    application_server = ApplicationServer(repository, status)
 
-    def emit(event: NSEvent) -> None:
-        log_event(event)
-        application_server.handle(event)
+    async def _stop_fleet(self) -> None:
+        self._driver.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._driver
 
-    server = NetworkServer(settings, store, backends, emit=emit)
-    context = APIContext(
-        store=store,
-        repository=repository,
-        settings=settings,
-        metrics=server.metrics,
-        data_dir=config.data_dir,
-        version=__version__,
-        status=status,
-    )
-    context.services["gateway_routes"] = server.gateway_routes
-    api = build_api(config, context)
-    driver: asyncio.Task[None] | None = None
-    try:
-        await application_server.start()
-        await server.start()
-        if api is not None:
-            await api.start()
-        if fleet is not None and radio is not None:
-            driver = asyncio.create_task(_drive_fleet(fleet, radio), name="simulated-devices")
+    async def start(self) -> None:
+        for part in self._parts:
+            await part.start()
+            self._started.append(part)
+        config = self.config
         log.info(
             "appliance %s started: region %s, data in %s, backends: %s",
             __version__,
-            settings.region_name,
+            self.settings.region_name,
             config.data_dir.resolve(),
-            ", ".join(_describe(b, config.simulate if b is radio else 0) for b in backends)
+            ", ".join(
+                _describe(b, config.simulate if b is self.radio else 0) for b in self.backends
+            )
             or "none",
         )
-        if api is not None:
+        if self.api is not None:
             log.info(
                 "API on %s (OpenAPI document at %s/openapi.json; local admin key in %s)",
-                api.url,
-                api.url,
+                self.api.url,
+                self.api.url,
                 config.data_dir / "admin.key",
             )
+
+    async def stop(self) -> None:
+        """Stop what was started, newest first; the store closes last."""
+        while self._started:
+            part = self._started.pop()
+            try:
+                await part.stop()
+            except Exception:
+                log.exception("stopping the %s failed", part.name)
+        store = getattr(self, "store", None)
+        if store is not None:
+            store.close()
+
+
+async def serve(config: ApplianceConfig, stop: asyncio.Event) -> None:
+    appliance = Appliance(config)
+    try:
+        await appliance.build()
+        await appliance.start()
         await stop.wait()
     finally:
-        if driver is not None:
-            driver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await driver
-        if api is not None:
-            await api.stop()
-        await server.stop()
-        await application_server.stop()
-        store.close()
+        await appliance.stop()
     log.info("appliance stopped")
 
 
