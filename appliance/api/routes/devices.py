@@ -266,8 +266,6 @@ async def create_device(body: DeviceCreate, ctx: Ctx, who: Caller) -> DeviceOut:
     else:
         profile = await _profile(ctx, body.device_profile_id)
     _check_keys(profile, body.app_key, body.nwk_key)
-    if profile.supports_otaa and body.app_key is None:
-        raise APIError(422, "appKey: an OTAA device needs its root key (appKey)")
     device = Device(
         EUI64(body.dev_eui),
         EUI64(body.join_eui),
