@@ -44,7 +44,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python -m bench
 
 fuzz: $(TEST_STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/lorawan tests/hal
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/lorawan tests/hal tests/api/test_api_fuzz.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
