@@ -13,6 +13,7 @@ from appliance.api.routes import (
     gateways,
     profiles,
     queue,
+    stream,
     system,
     users,
 )
@@ -28,6 +29,6 @@ def create_app(ctx: APIContext) -> FastAPI:
     )
     app.state.context = ctx
     errors.install(app)
-    for module in (system, applications, profiles, devices, queue, gateways, users):
+    for module in (system, applications, profiles, devices, queue, gateways, users, stream):
         app.include_router(module.router)
     return app
