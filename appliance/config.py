@@ -15,7 +15,6 @@ from typing import Any
 from appliance.lorawan.errors import InvalidValueError
 from appliance.lorawan.identifiers import NetID
 from appliance.lorawan.regions import get_region
-from hal.registry import backend_kinds
 
 
 class ConfigError(Exception):
@@ -61,6 +60,9 @@ class ApplianceConfig:
             value = getattr(self, name)
             if not 0 <= value <= 100_000:
                 raise ConfigError(f"{name}: must be 0..100000, got {value}")
+        # Imported here: loading every backend module is slow, and only validation needs it.
+        from hal.registry import backend_kinds  # noqa: PLC0415
+
         for index, backend in enumerate(self.backends):
             kind = backend.get("kind")
             if not isinstance(kind, str) or kind not in backend_kinds():

@@ -6,12 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from appliance.api.server import APIServerError
 from appliance.cli.errors import CLIUsageError
 from appliance.config import ConfigError, load_config
-from appliance.ns.sqlite_store import StoreError
-from appliance.runtime import DataDirError, run
-from hal.backend import BackendError
 
 _DESCRIPTION = (
     "Start the appliance: the network server with its gateway backends (Semtech UDP on "
@@ -90,6 +86,12 @@ def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Imported here so that every other command starts without loading the whole appliance.
+    from appliance.api.server import APIServerError  # noqa: PLC0415
+    from appliance.ns.sqlite_store import StoreError  # noqa: PLC0415
+    from appliance.runtime import DataDirError, run  # noqa: PLC0415
+    from hal.backend import BackendError  # noqa: PLC0415
+
     try:
         return run(config)
     except PermissionError as exc:
