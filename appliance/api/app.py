@@ -9,6 +9,7 @@ from appliance.api import errors
 from appliance.api.context import APIContext
 from appliance.api.routes import (
     applications,
+    config,
     devices,
     gateways,
     profiles,
@@ -29,6 +30,6 @@ def create_app(ctx: APIContext) -> FastAPI:
     )
     app.state.context = ctx
     errors.install(app)
-    for module in (system, applications, profiles, devices, queue, gateways, users, stream):
+    for module in (system, config, applications, profiles, devices, queue, gateways, users, stream):
         app.include_router(module.router)
     return app

@@ -7,7 +7,8 @@ import logging
 from pathlib import Path
 
 from appliance.cli.errors import CLIUsageError
-from appliance.config import ConfigError, load_config
+from appliance.config import ConfigError, default_data_dir, load_config
+from appliance.config_file import CONFIG_FILE, config_file_for
 
 _DESCRIPTION = (
     "Start the appliance: the network server with its gateway backends (Semtech UDP on "
@@ -23,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--config",
         type=Path,
         metavar="FILE",
-        help="TOML configuration file (docs/running.md lists the keys)",
+        help="TOML configuration file (docs/running.md lists the keys; default: "
+        "<data dir>/appliance.toml when it exists)",
     )
     parser.add_argument(
         "--data-dir",
@@ -79,8 +81,9 @@ def _run(args: argparse.Namespace) -> int:
         "api_bind": args.api_bind,
         "mqtt_url": args.mqtt_url,
     }
+    config_path = config_file_for(args.config, args.data_dir or default_data_dir())
     try:
-        config = load_config(args.config, overrides)
+        config = load_config(config_path, overrides)
     except ConfigError as exc:
         raise CLIUsageError(str(exc)) from None
     logging.basicConfig(
@@ -93,7 +96,7 @@ def _run(args: argparse.Namespace) -> int:
     from hal.backend import BackendError  # noqa: PLC0415
 
     try:
-        return run(config)
+        return run(config, config_file=config_path or config.data_dir / CONFIG_FILE)
     except PermissionError as exc:
         raise CLIUsageError(f"permission denied: {exc.filename or exc}") from None
     except (BackendError, StoreError, DataDirError, APIServerError) as exc:
