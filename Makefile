@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint bench fuzz clean help
+.PHONY: run test lint bench fuzz clean help install uninstall image
 
 help:
 	@echo "make run    - create .venv, install, start the appliance on its embedded defaults"
@@ -14,6 +14,9 @@ help:
 	@echo "make lint   - ruff, mypy --strict and import-linter only"
 	@echo "make bench  - run the benchmarks (results go to bench/RESULTS.md by hand)"
 	@echo "make fuzz   - run the property tests with 20,000 examples each"
+	@echo "make install   - install as a systemd service (sudo; INSTALL_ARGS=\"--region EU868 --board none\")"
+	@echo "make uninstall - remove the service, keep configuration and data (UNINSTALL_ARGS=--purge deletes)"
+	@echo "make image     - build the Raspberry Pi OS Lite image with pi-gen (sudo, Debian host)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +35,7 @@ run: $(RUN_STAMP)
 
 test: $(TEST_STAMP)
 	scripts/ensure-mosquitto.sh
+	scripts/ensure-test-tools.sh
 	$(BIN)/python -m pytest
 
 lint: $(TEST_STAMP)
@@ -45,6 +49,16 @@ bench: $(TEST_STAMP)
 
 fuzz: $(TEST_STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/lorawan tests/hal tests/api/test_api_fuzz.py
+
+# Deployment (docs/deployment.md): the scripts create their own virtualenv in /opt.
+install:
+	scripts/install.sh $(INSTALL_ARGS)
+
+uninstall:
+	scripts/uninstall.sh $(UNINSTALL_ARGS)
+
+image:
+	image/build.sh $(IMAGE_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
