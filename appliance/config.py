@@ -42,6 +42,11 @@ class ApplianceConfig:
     mqtt_url: str = ""
     # The upstream bridge ([bridge] table, docs/bridge.md); empty: off.
     bridge: dict[str, Any] = field(default_factory=dict)
+    # Network-server policy ([network] table, docs/network-server.md): RX windows, ADR bounds,
+    # DevAddr block, confirmed-downlink timeout...
+    network: dict[str, Any] = field(default_factory=dict)
+    # Options of the global MQTT integration ([mqtt] table, docs/integrations.md).
+    mqtt: dict[str, Any] = field(default_factory=dict)
 
     def validated(self) -> ApplianceConfig:
         try:
@@ -60,6 +65,7 @@ class ApplianceConfig:
             value = getattr(self, name)
             if not 0 <= value <= 100_000:
                 raise ConfigError(f"{name}: must be 0..100000, got {value}")
+        self._check_network()
         # Imported here: loading every backend module is slow, and only validation needs it.
         from hal.registry import backend_kinds  # noqa: PLC0415
 
@@ -83,6 +89,19 @@ class ApplianceConfig:
                 raise ConfigError(f"{name}: expected HOST:PORT or an empty string, got {value!r}")
         return replace(self, region=region)
 
+    def _check_network(self) -> None:
+        from appliance.ns.network import NetworkSettings  # noqa: PLC0415 - validation only
+
+        unknown = sorted(set(self.network) - NETWORK_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"network.{unknown[0]}: unknown key (known: {', '.join(sorted(NETWORK_KEYS))})"
+            )
+        try:
+            NetworkSettings(region_name=self.region, **self.network)
+        except (InvalidValueError, TypeError, ValueError) as exc:
+            raise ConfigError(f"network: {exc}") from None
+
 
 _TYPES: dict[str, type] = {
     "data_dir": str,
@@ -91,7 +110,32 @@ _TYPES: dict[str, type] = {
     "downlink_wait_ms": int,
     "backends": list,
     "bridge": dict,
+    "network": dict,
+    "mqtt": dict,
 }
+
+# [network] keys: the NetworkSettings fields a site may tune (the rest follow other options).
+NETWORK_KEYS = frozenset(
+    {
+        "dev_addr_prefix",
+        "rx1_delay_s",
+        "rx1_dr_offset",
+        "rx2_dr",
+        "rx2_frequency",
+        "rx_window",
+        "rx2_prefer_on_rx1_dr_lt",
+        "downlink_tx_power_dbm",
+        "installation_margin_db",
+        "min_dr",
+        "max_dr",
+        "adr_disabled",
+        "max_mac_command_errors",
+        "rx_window_lead_ms",
+        "confirmed_downlink_timeout_s",
+        "device_session_ttl_days",
+        "max_f_cnt_gap",
+    }
+)
 
 
 def default_data_dir() -> Path:
