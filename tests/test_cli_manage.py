@@ -168,3 +168,31 @@ def test_clear_errors(running: Running, tmp_path: Path) -> None:
         appliance("apikey", "create", "--name", "x", "--app", "y", "--data-dir", str(tmp_path)),
         "--app goes with --scope application",
     )
+
+
+@pytest.mark.parametrize(
+    ("layout", "expected"),
+    [
+        ("ttn", "ACME Sensors TH-100 1.0 (EU868)"),
+        ("chirpstack", "ACME Sensors VALVE-3 2.1 (EU868)"),
+    ],
+)
+def test_profile_import_from_a_device_repository(
+    running: Running, layout: str, expected: str
+) -> None:
+    repo = str(Path(__file__).parent / "data" / "device_repos" / layout)
+    dry = _ok(running, "profile", "import", repo, "--dry-run")
+    assert f"would import {expected}" in dry
+    out = _ok(running, "profile", "import", repo)
+    assert f"imported {expected}" in out
+    again = _ok(running, "profile", "import", repo)
+    assert "0 profile(s) imported" in again
+    profiles = json.loads(_ok(running, "profile", "list", "--json"))["result"]
+    found = [p for p in profiles if p["name"] == expected]
+    assert found and found[0]["payloadCodecRuntime"] == "js"
+    assert found[0]["payloadCodecScript"].strip()
+    if layout == "chirpstack":
+        # The repository's failing example is reported, and --skip-failing leaves it out.
+        assert "codec self-test failed: ACME Sensors VALVE-3" in dry
+    missing = appliance("profile", "import", "/nonexistent", "--data-dir", str(running.data_dir))
+    assert_usage_error(missing, "")
