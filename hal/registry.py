@@ -9,6 +9,7 @@ from __future__ import annotations
 import hal.basic_station
 import hal.concentratord
 import hal.semtech_udp
+import hal.sx1302
 import hal.virtual_radio  # noqa: F401 - each import registers its kind
 from hal.backend import Backend, backend_kinds, create_backend
 
