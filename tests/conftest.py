@@ -6,6 +6,8 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+pytest_plugins = ["tests.mosquitto_broker"]
+
 # The suite runs a bounded number of examples so `make test` stays fast; `make fuzz` runs the
 # same properties far longer.
 settings.register_profile("suite", max_examples=100, deadline=None)
