@@ -66,6 +66,7 @@ class ApplianceConfig:
             if not 0 <= value <= 100_000:
                 raise ConfigError(f"{name}: must be 0..100000, got {value}")
         self._check_network()
+        self._check_bridge()
         # Imported here: loading every backend module is slow, and only validation needs it.
         from hal.registry import backend_kinds  # noqa: PLC0415
 
@@ -88,6 +89,18 @@ class ApplianceConfig:
             if value and not (host and port.isdigit() and 0 <= int(port) <= 65535):
                 raise ConfigError(f"{name}: expected HOST:PORT or an empty string, got {value!r}")
         return replace(self, region=region)
+
+    def _check_bridge(self) -> None:
+        from appliance.bridge import BridgeConfigError, parse_bridge_config  # noqa: PLC0415
+
+        try:
+            bridge = parse_bridge_config(self.bridge)
+        except BridgeConfigError as exc:
+            raise ConfigError(str(exc)) from None
+        if bridge.enabled and not bridge.gateway_ids:
+            raise ConfigError(
+                "bridge.gateway_ids: list the gateway IDs the appliance represents upstream"
+            )
 
     def _check_network(self) -> None:
         from appliance.ns.network import NetworkSettings  # noqa: PLC0415 - validation only
