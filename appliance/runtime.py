@@ -16,19 +16,32 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from appliance import __version__
 from appliance.api.app import create_app
 from appliance.api.context import APIContext
+from appliance.api.errors import APIError
 from appliance.api.server import APIServer
 from appliance.app.bootstrap import ensure_admin_key, ensure_application
+from appliance.app.event_flow import EventFlow
+from appliance.app.events import EventBroker, EventLog
 from appliance.app.repository import Repository
 from appliance.app.service import ApplicationServer
 from appliance.app.status import StatusTracker
+from appliance.bridge import (
+    BridgeLogEvent,
+    Route,
+    RoutingPolicy,
+    UpstreamBridge,
+    parse_bridge_config,
+)
+from appliance.codecs import CodecError, CodecRunner, CodecSpec
 from appliance.config import ApplianceConfig
 from appliance.lorawan.identifiers import NetID
 from appliance.lorawan.regions import get_region
 from appliance.lorawan.regions.fixed import FixedChannelPlan
+from appliance.ns.device import Device
 from appliance.ns.events import (
     DeviceMACEvent,
     JoinEvent,
@@ -40,10 +53,12 @@ from appliance.ns.network import NetworkSettings
 from appliance.ns.server import NetworkServer
 from appliance.ns.sqlite_store import SQLiteStore
 from appliance.ns.uplink.data_flow import AckEvent, UplinkEvent
+from appliance.service import ServiceNotifier, run_watchdog
 from appliance.simulation.fleet import Fleet
 from appliance.simulation.provision import SIMULATED_APPLICATION_ID, provision
 from hal.backend import Backend
 from hal.basic_station import BasicStationBackend, parse_options
+from hal.model import UplinkFrame
 from hal.registry import create_backend
 from hal.semtech_udp import SemtechUDPBackend
 from hal.virtual_radio import VirtualRadioBackend, create_virtual_radio
@@ -76,6 +91,7 @@ def network_settings(config: ApplianceConfig) -> NetworkSettings:
         enabled_sub_band=DEFAULT_SUB_BAND if fixed else None,
         dedup_window_ms=config.dedup_window_ms,
         downlink_wait_ms=config.downlink_wait_ms,
+        **config.network,
     )
 
 
@@ -166,8 +182,17 @@ class _Part:
 class Appliance:
     """The parts of one running appliance, built from its configuration."""
 
-    def __init__(self, config: ApplianceConfig) -> None:
+    def __init__(
+        self,
+        config: ApplianceConfig,
+        *,
+        config_file: Path | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> None:
         self.config = config
+        self.config_file = config_file or config.data_dir / "appliance.toml"
+        self._stop = stop or asyncio.Event()
+        self.restart_requested = False
         self.settings = network_settings(config)
         self._parts: list[_Part] = []
         self._started: list[_Part] = []
@@ -194,6 +219,21 @@ class Appliance:
         self.status = StatusTracker(repository)
         self.application_server = ApplicationServer(repository, self.status)
         self.server = NetworkServer(settings, store, self.backends, emit=self._emit)
+        self.event_log = EventLog.open(config.data_dir)
+        self.broker = EventBroker()
+        self.codecs = CodecRunner()
+        self.flow = EventFlow(
+            store,
+            repository,
+            region_config_id=settings.region_name.lower().replace("-", "_"),
+            monotonic=time.monotonic,
+            codecs=self.codecs,
+            event_log=self.event_log,
+            broker=self.broker,
+        )
+        self.application_server.consumers.append(self.flow.handle)
+        self.server.on_uplink_frame = lambda frame: self.flow.uplink_frame(frame, _wall())
+        self.server.on_downlink = lambda frame, ack: self.flow.downlink_frame(frame, ack, _wall())
         self.context = APIContext(
             store=store,
             repository=repository,
@@ -204,17 +244,79 @@ class Appliance:
             status=self.status,
         )
         self.context.services["gateway_routes"] = self.server.gateway_routes
+        self.context.services["broker"] = self.broker
+        self.context.services["event_log"] = self.event_log
+        self.context.services["encode_downlink"] = self._encode_downlink
+        self.context.services["config"] = config
+        self.context.services["config_file"] = self.config_file
+        self.context.services["restart"] = self._request_restart
         self.api = build_api(config, self.context)
+        self.bridge = self._build_bridge()
         self._parts = [
+            _Part("payload codecs", self.codecs.start, self.codecs.close),
+            _Part("event log", self._start_event_log, self._stop_event_log),
             _Part(
                 "application server", self.application_server.start, self.application_server.stop
             ),
             _Part("network server", self.server.start, self.server.stop),
         ]
+        if self.bridge is not None:
+            self._parts.append(_Part("upstream bridge", self.bridge.start, self.bridge.stop))
         if self.api is not None:
             self._parts.append(_Part("API", self._start_api, self._stop_api))
         if self.fleet is not None:
             self._parts.append(_Part("simulated devices", self._start_fleet, self._stop_fleet))
+
+    def _build_bridge(self) -> UpstreamBridge | None:
+        """The upstream bridge of the [bridge] table, tapped into the network server."""
+        bridge_config = parse_bridge_config(self.config.bridge)
+        if not bridge_config.enabled:
+            return None
+        bridge = UpstreamBridge(
+            bridge_config,
+            data_dir=self.config.data_dir,
+            transmit=self.server.transmit,
+            configure=self.server.configure_gateway,
+            events=_log_bridge_event,
+        )
+        policy = RoutingPolicy.from_config(bridge_config)
+
+        def keep_local(frame: UplinkFrame) -> bool:
+            if policy.decide(frame) is Route.LOCAL:
+                return True
+            bridge.offer_uplink(frame)
+            return False
+
+        self.server.keep_local = keep_local
+        self.server.on_stats = bridge.offer_stats
+        self.context.extensions["bridge"] = _BridgeExtension(bridge)
+        return bridge
+
+    def _request_restart(self) -> None:
+        self.restart_requested = True
+        self._stop.set()
+
+    async def _start_event_log(self) -> None:
+        self._event_log_task = asyncio.create_task(self.event_log.run(), name="event-log")
+
+    async def _stop_event_log(self) -> None:
+        self._event_log_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._event_log_task
+        self.event_log.close()
+
+    async def _encode_downlink(
+        self, device: Device, f_port: int, obj: dict[str, Any]
+    ) -> tuple[bytes, int]:
+        runtime, script = self.repository.codec(device.profile_id)
+        try:
+            spec = CodecSpec(runtime, script)  # type: ignore[arg-type]
+            result = await self.codecs.encode_downlink(
+                spec, f_port=f_port, obj=obj, variables=device.variables
+            )
+        except CodecError as error:
+            raise APIError(422, f"object: {error}") from None
+        return result.data, result.f_port or f_port
 
     def _emit(self, event: NSEvent) -> None:
         log_event(event)
@@ -259,6 +361,13 @@ class Appliance:
         for part in self._parts:
             await part.start()
             self._started.append(part)
+        self._notifier = ServiceNotifier.from_environment()
+        if self._notifier is not None:
+            self._notifier.ready(f"serving region {self.settings.region_name}")
+            watchdog = asyncio.create_task(
+                run_watchdog(self._notifier, self.server.healthy), name="systemd-watchdog"
+            )
+            self._started.append(_Part("watchdog", _noop, _cancelling(watchdog)))
         config = self.config
         log.info(
             "appliance %s started: region %s, data in %s, backends: %s",
@@ -280,6 +389,9 @@ class Appliance:
 
     async def stop(self) -> None:
         """Stop what was started, newest first; the store closes last."""
+        notifier = getattr(self, "_notifier", None)
+        if notifier is not None:
+            notifier.stopping("stopping")
         while self._started:
             part = self._started.pop()
             try:
@@ -289,17 +401,84 @@ class Appliance:
         store = getattr(self, "store", None)
         if store is not None:
             store.close()
+        if notifier is not None:
+            notifier.close()
 
 
-async def serve(config: ApplianceConfig, stop: asyncio.Event) -> None:
-    appliance = Appliance(config)
+async def serve(
+    config: ApplianceConfig, stop: asyncio.Event, *, config_file: Path | None = None
+) -> bool:
+    """Run until ``stop`` is set; True when a restart was asked for through the API."""
+    appliance = Appliance(config, config_file=config_file, stop=stop)
     try:
         await appliance.build()
         await appliance.start()
         await stop.wait()
     finally:
         await appliance.stop()
-    log.info("appliance stopped")
+    log.info("appliance stopped%s", " for a restart" if appliance.restart_requested else "")
+    return appliance.restart_requested
+
+
+def _log_bridge_event(event: BridgeLogEvent) -> None:
+    level = {"info": logging.INFO, "warning": logging.WARNING}.get(event.level, logging.ERROR)
+    log.log(level, "bridge %s: %s", event.code, event.message)
+
+
+class _BridgeExtension:
+    """The bridge's state and counters for /api/system/status and /metrics."""
+
+    def __init__(self, bridge: UpstreamBridge) -> None:
+        self.bridge = bridge
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "connected": self.bridge.connected,
+            "backlog": self.bridge.backlog,
+            "spool_bytes": self.bridge.spool_bytes,
+            **self.bridge.counters.snapshot(),
+        }
+
+    def metrics(self) -> list[str]:
+        counters = self.bridge.counters
+        lines = [
+            "# HELP appliance_bridge_connected 1 while the upstream link is up.",
+            "# TYPE appliance_bridge_connected gauge",
+            f"appliance_bridge_connected {int(self.bridge.connected)}",
+            "# HELP appliance_bridge_backlog Uplinks waiting to go upstream.",
+            "# TYPE appliance_bridge_backlog gauge",
+            f"appliance_bridge_backlog {self.bridge.backlog}",
+            "# HELP appliance_bridge_uplinks_sent_total Uplinks sent upstream.",
+            "# TYPE appliance_bridge_uplinks_sent_total counter",
+            f"appliance_bridge_uplinks_sent_total {counters.uplinks_sent}",
+            "# HELP appliance_bridge_uplinks_replayed_total Uplinks sent late, from the spool.",
+            "# TYPE appliance_bridge_uplinks_replayed_total counter",
+            f"appliance_bridge_uplinks_replayed_total {counters.uplinks_replayed}",
+            "# HELP appliance_bridge_dropped_total Uplinks or stats the bridge had to drop.",
+            "# TYPE appliance_bridge_dropped_total counter",
+        ]
+        lines += [
+            f'appliance_bridge_dropped_total{{reason="{reason}"}} {count}'
+            for reason, count in sorted(counters.dropped.items())
+        ]
+        return lines
+
+
+async def _noop() -> None:
+    return None
+
+
+def _cancelling(task: asyncio.Task[None]) -> Callable[[], Awaitable[None]]:
+    async def cancel() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return cancel
+
+
+def _wall() -> datetime:
+    return datetime.now(UTC)
 
 
 def _describe(backend: Backend, simulated: int) -> str:
@@ -313,13 +492,16 @@ def _describe(backend: Backend, simulated: int) -> str:
     return backend.name
 
 
-def run(config: ApplianceConfig) -> int:
-    async def main() -> None:
+RESTART_EXIT_CODE = 75  # asked to restart (e.g. after a configuration change); systemd restarts
+
+
+def run(config: ApplianceConfig, *, config_file: Path | None = None) -> int:
+    async def main() -> bool:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await serve(config, stop)
+        return await serve(config, stop, config_file=config_file)
 
-    asyncio.run(main())
-    return 0
+    restart = asyncio.run(main())
+    return RESTART_EXIT_CODE if restart else 0

@@ -10,13 +10,38 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 
 from appliance import __version__
-from appliance.cli import frame_cmd, region_cmd, run_cmd
+from appliance.cli import (
+    access_cmd,
+    app_cmd,
+    device_cmd,
+    frame_cmd,
+    hardware_cmd,
+    profile_cmd,
+    region_cmd,
+    run_cmd,
+    service_cmd,
+    setup_cmd,
+    simulate_cmd,
+)
 from appliance.cli.arguments import Parser
 from appliance.cli.errors import CLIUsageError
 
-_COMMAND_MODULES = (run_cmd, frame_cmd, region_cmd)
+_COMMAND_MODULES = (
+    run_cmd,
+    frame_cmd,
+    region_cmd,
+    setup_cmd,
+    service_cmd,
+    device_cmd,
+    app_cmd,
+    profile_cmd,
+    access_cmd,
+    simulate_cmd,
+    hardware_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for module in _COMMAND_MODULES:
         module.register(subparsers)
+    # Commands of other packages (the console, `tui.cli`), found through their entry points
+    # so that this package never imports them; one that fails to load is left out, not fatal.
+    for entry_point in entry_points(group="appliance.commands"):
+        try:
+            entry_point.load().register(subparsers)
+        except Exception as exc:  # a broken plugin must not take the built-in commands down
+            print(f"appliance: command {entry_point.name!r} unavailable: {exc}", file=sys.stderr)
     return parser
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from appliance.devicesim import schedule, transmit
 from appliance.devicesim.channels import ChannelTable, UplinkChannel
 from appliance.devicesim.config import DeviceConfig
-from appliance.devicesim.context import DeviceContext, DeviceTime, Runtime
+from appliance.devicesim.context import DeviceContext, DeviceTime, RejoinPlan, Runtime
 from appliance.devicesim.errors import SnapshotError
 from appliance.devicesim.radio import ReceiveWindow, Transmission
 from appliance.devicesim.receive import receive
@@ -84,6 +84,24 @@ class EndDevice:
     def trigger_uplink(self, now_ns: int) -> None:
         """Make the application uplink due at ``now_ns`` rather than at the end of the interval."""
         self._dev.rt.next_uplink_ns = min(self._dev.rt.next_uplink_ns, now_ns)
+
+    def request_rejoin(self, now_ns: int, rejoin_type: int = 1) -> None:
+        """Send one rejoin-request at ``now_ns`` (LoRaWAN 1.1 sessions of OTAA devices): type 1
+        restores a session the network lost (RJcount1, JSIntKey), types 0 and 2 rekey it
+        as ForceRejoinReq would. The accept resets the radio settings except for type 2."""
+        dev = self._dev
+        session = dev.state.session
+        if session is None or session.net_id is None or not session.lorawan_1_1:
+            raise ValueError("only a joined LoRaWAN 1.1 device sends rejoin-requests")
+        if rejoin_type not in (0, 1, 2):
+            raise ValueError(f"rejoin_type must be 0, 1 or 2, got {rejoin_type}")
+        dev.rt.rejoin = RejoinPlan(
+            rejoin_type=rejoin_type,
+            data_rate=dev.state.settings.data_rate,
+            remaining=1,
+            next_ns=now_ns,
+            period_ns=0,
+        )
 
     def set_battery(self, level: int) -> None:
         """0: external power, 1..254: charge level, 255: unknown (reported in DevStatusAns)."""

@@ -1,4 +1,4 @@
-"""OTAA on the device: DevNonce, join- and rejoin-requests, opening a join-accept.
+"""OTAA on the device: DevNonce, join- and rejoin-requests (types 0, 1, 2), opening a join-accept.
 
 LoRaWAN 1.0.3 section 6.2.4 (DevNonce random, never repeated), 1.0.4 section 6.2.5 and 1.1
 section 6.2.4 (DevNonce a counter from 0); join-accept: 1.0.4 section 6.2.6, 1.1 section 6.2.3
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hmac
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from appliance.devicesim.config import OTAA, DeviceConfig, LoRaWANVersion
@@ -22,7 +22,12 @@ from appliance.devicesim.session import Session
 from appliance.lorawan import security
 from appliance.lorawan.crypto import encryption, mic
 from appliance.lorawan.errors import FrameError
-from appliance.lorawan.frames import EncryptedJoinAccept, JoinRequest, RejoinRequest02
+from appliance.lorawan.frames import (
+    EncryptedJoinAccept,
+    JoinRequest,
+    RejoinRequest02,
+    RejoinRequest1,
+)
 from appliance.lorawan.identifiers import AESKey
 from appliance.lorawan.join_accept import JoinAccept
 from appliance.lorawan.regions import Region
@@ -42,6 +47,7 @@ class JoinState:
     next_dev_nonce: int = 0  # 1.0.4 and 1.1
     used_dev_nonces: frozenset[int] = frozenset()  # random DevNonces already sent (1.0.2/1.0.3)
     last_join_nonce: int | None = None
+    next_rj_count1: int = 0  # 1.1 type 1 rejoin-requests: never restarts, never wraps
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +73,14 @@ def draw_dev_nonce(
         nonce = state.next_dev_nonce
         if nonce > MAX_DEV_NONCE:
             return None  # the specification requires a new JoinEUI from here on
-        return nonce, JoinState(nonce + 1, state.used_dev_nonces, state.last_join_nonce)
+        return nonce, replace(state, next_dev_nonce=nonce + 1)
     if len(state.used_dev_nonces) > MAX_DEV_NONCE:
         return None
     nonce = rng.randrange(MAX_DEV_NONCE + 1)
     while nonce in state.used_dev_nonces:
         # Linear probing keeps the draw bounded even when most values are used.
         nonce = (nonce + 1) & MAX_DEV_NONCE
-    used = state.used_dev_nonces | {nonce}
-    return nonce, JoinState(state.next_dev_nonce, used, state.last_join_nonce)
+    return nonce, replace(state, used_dev_nonces=state.used_dev_nonces | {nonce})
 
 
 def _otaa(config: DeviceConfig) -> OTAA:
@@ -103,6 +108,14 @@ def build_rejoin_request(config: DeviceConfig, session: Session, rejoin_type: in
     assert session.net_id is not None, "only joined sessions rejoin"
     frame = RejoinRequest02(rejoin_type, session.net_id, config.dev_eui, session.rj_count0)
     return security.sign_rejoin_request(frame, session.keys.s_nwk_s_int_key).encode()
+
+
+def build_rejoin_request_1(config: DeviceConfig, rj_count1: int) -> bytes:
+    """A type 1 rejoin-request (LoRaWAN 1.1 6.2.4.2): JoinEUI, DevEUI and RJcount1, signed
+    with JSIntKey, so the join server can answer a device whose session it no longer shares."""
+    js_int_key = security.derive_js_int_key(_root_key(config), config.dev_eui)
+    frame = RejoinRequest1(config.join_eui, config.dev_eui, rj_count1)
+    return security.sign_rejoin_request(frame, js_int_key).encode()
 
 
 def _parse(plain: bytes) -> JoinAccept:

@@ -79,6 +79,7 @@ def state_to_dict(state: DeviceState, config: DeviceConfig) -> dict[str, Any]:
             "next_dev_nonce": state.join.next_dev_nonce,
             "used_dev_nonces": sorted(state.join.used_dev_nonces),
             "last_join_nonce": state.join.last_join_nonce,
+            "next_rj_count1": state.join.next_rj_count1,
         },
         "session": _session_to_dict(state.session),
         "settings": {name: getattr(state.settings, name) for name in _SETTINGS_FIELDS},
@@ -207,6 +208,7 @@ def state_from_dict(data: dict[str, Any], config: DeviceConfig) -> DeviceState:
                 _int(join["next_dev_nonce"]),
                 frozenset(_int(n) for n in join["used_dev_nonces"]),
                 _optional_int(join["last_join_nonce"]),
+                _int(join.get("next_rj_count1", 0)),  # absent from snapshots before type 1
             ),
             session=_session_from_dict(data["session"]),
             settings=_settings_from_dict(data["settings"], get_region(config.region)),

@@ -20,6 +20,7 @@ from appliance.devicesim.join import (
     PendingJoin,
     build_join_request,
     build_rejoin_request,
+    build_rejoin_request_1,
     draw_dev_nonce,
 )
 from appliance.devicesim.radio import SECOND_NS, Transmission, TransmissionKind
@@ -37,6 +38,7 @@ from appliance.lorawan.frames import FCtrl
 from appliance.lorawan.maccommands import RekeyInd
 
 MAX_RJ_COUNT = 0xFFFF
+REJOIN_TYPE_1 = 1
 # LoRaWAN 1.0.3 section 18.4 recommended 8 transmissions of a confirmed frame.
 PRE_1_0_4_CONFIRMED_TRANSMISSIONS = 8
 _STEPPING_DOWN = (LoRaWANVersion.V1_0_2, LoRaWANVersion.V1_0_3)
@@ -175,13 +177,22 @@ def _send_rejoin(
     state, rt = dev.state, dev.rt
     session = state.session
     assert session is not None
-    if session.rj_count0 > MAX_RJ_COUNT:
+    if action.rejoin_type == REJOIN_TYPE_1:
+        rj_count1 = state.join.next_rj_count1
+        if rj_count1 > MAX_RJ_COUNT:
+            rt.rejoin = None  # RJcount1 must never wrap: no more type 1 requests
+            return None
+        payload = build_rejoin_request_1(dev.config, rj_count1)
+        pending = PendingJoin(REJOIN_TYPE_1, rj_count1)
+        state.join = replace(state.join, next_rj_count1=rj_count1 + 1)
+    elif session.rj_count0 > MAX_RJ_COUNT:
         # RJcount0 must never wrap; the session can only end by a new join.
         rt.rejoin, state.rejoin_setup = None, None
         return None
-    payload = build_rejoin_request(dev.config, session, action.rejoin_type)
-    pending = PendingJoin(action.rejoin_type, session.rj_count0)
-    state.session = replace(session, rj_count0=session.rj_count0 + 1)
+    else:
+        payload = build_rejoin_request(dev.config, session, action.rejoin_type)
+        pending = PendingJoin(action.rejoin_type, session.rj_count0)
+        state.session = replace(session, rj_count0=session.rj_count0 + 1)
     tx = _transmission(
         dev,
         TransmissionKind.REJOIN_REQUEST,

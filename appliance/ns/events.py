@@ -54,10 +54,20 @@ NSEvent = UplinkEvent | JoinEvent | AckEvent | TxAckEvent | DeviceMACEvent | Log
 
 
 class Metrics:
-    """Counters the /metrics endpoint exports; names are the Prometheus label values."""
+    """Counters the /metrics endpoint exports; names are the Prometheus label values.
+
+    ``dropped``: uplinks dropped, by reason (the de-duplication's ``crc_not_ok`` and
+    ``dedup_full``, then the pipeline's: ``invalid_frame``, ``unsupported_message_type``,
+    ``invalid_radio_parameters``, the ``validation.Rejection``, ``join.JoinRejection`` and
+    ``rejoin.RejoinRejection`` values, ``device_disabled_or_missing``, ``unknown_dev_eui``,
+    ``device_profile_missing``, ``internal_error``); docs/network-server.md lists them.
+    ``downlinks``: gateway answers by ``TxAckStatus`` name, and ``window_missed``.
+    """
 
     def __init__(self) -> None:
         self.uplinks = 0
         self.joins = 0
+        self.rejoins = 0
+        self.ack_timeouts = 0  # confirmed downlinks reported unacknowledged by their timeout
         self.dropped: Counter[str] = Counter()
         self.downlinks: Counter[str] = Counter()

@@ -1,53 +1,170 @@
-"""Group commits of session updates: many devices' counters in one durable transaction.
+"""Group commits of the hot path's writes: many devices' counters in one durable transaction.
 
 Every uplink changes its device's session, and each commit costs an fsync that an SD card
-pays for in wear and time. The writer collects the updates that arrive while the previous
-batch is being written and commits them together, so under load one fsync serves many
-uplinks, and when idle an update is written at once (latency stays one commit). Each caller's
-``await`` returns only after the batch holding its update is durable, which is the network
-server's rule for anything that depends on a counter.
+pays for in wear and time. The writer collects the writes that arrive while the previous
+batch is being written (and, under steady load, for at least ``interval_s`` after the
+previous batch started) and commits them together, so one fsync serves many uplinks; when
+idle a write is committed at once, and so is the second write of a device within one
+interval (a flow answering an uplink saves its session again before its downlink leaves: that
+downlink must not wait twice). Each caller's ``await`` returns only after the batch
+holding its write is durable, which is the network server's rule for anything that depends
+on a counter.
+
+What is collected per device is coalesced: the newest session wins, DevNonces add up. A
+session is handed over as its encoded plaintext and sealed (AES-GCM) in the worker thread,
+once per batch, so a device saved twice before its batch starts is encrypted once.
 
 The batch runs in a worker thread on its own connection (WAL lets the event loop's
-connection keep reading meanwhile); ``pending`` lets reads see updates not yet written.
+connection keep reading meanwhile). The WAL checkpoint runs in another thread on a third
+connection, beside the commits (a checkpoint never blocks a writer in WAL mode): every
+``checkpoint_rows`` written rows, so the database file is rewritten rarely and each page
+once for many updates. ``pending`` lets reads see writes not yet durable.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import logging
 import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-Row = tuple[str, bytes]  # (DevAddr, sealed session) of one device
+log = logging.getLogger(__name__)
+
+Sealer = Callable[[str, bytes], bytes]  # (DevEUI, plaintext) -> what is stored
+
+
+@dataclass(slots=True)
+class DeviceWrite:
+    """What the next batch changes for one device (later calls overwrite earlier ones)."""
+
+    session: bytes | None = None  # encoded, not yet sealed
+    dev_addr: str | None = None  # the session's DevAddr (the devices row follows it)
+    new_dev_addr: bool = False  # it may differ from the stored one (else the row is left alone)
+    join_nonce: int | None = None  # the last JoinNonce handed out
+    dev_nonces: list[int] = field(default_factory=list)  # DevNonces to remember
+    clear_sent_queue: bool = False  # a new session: sent items belonged to the old one
+
+
+@dataclass(slots=True)
+class CommitStats:
+    commits: int = 0  # durable transactions (one fsync of the WAL each)
+    rows_written: int = 0  # device writes in them
+    checkpoints: int = 0
+
+
+_UPDATE_SESSION = "UPDATE sessions SET session = ? WHERE dev_eui = ?"
+# A device's first session; only for a device that exists (one deleted meanwhile stays gone).
+_INSERT_SESSION = (
+    "INSERT OR REPLACE INTO sessions (dev_eui, session) "
+    "SELECT dev_eui, ? FROM devices WHERE dev_eui = ?"
+)
+# The WHERE clause leaves the row (and its index page) untouched when nothing changes.
+_FOLLOW_DEV_ADDR = "UPDATE devices SET dev_addr = ? WHERE dev_eui = ? AND dev_addr IS NOT ?"
 
 
 class GroupCommitter:
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self,
+        path: Path,
+        seal: Sealer,
+        *,
+        interval_s: float = 0.0,
+        checkpoint_rows: int = 0,
+    ) -> None:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
-        self.pending: dict[str, Row] = {}  # dev_eui -> newest update not yet durable
-        self._pending_by_addr: dict[str, dict[str, bytes]] = {}  # DevAddr -> dev_eui -> session
+        # Checkpoints are this writer's job, at its own pace (see ``_checkpoint``).
+        self._db.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._checkpointer.execute("PRAGMA synchronous=FULL")
+        self._checkpointer.execute("PRAGMA busy_timeout=10000")
+        self._checkpointer.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointing: asyncio.Task[None] | None = None
+        self._checkpoint_lock = threading.Lock()  # held while a checkpoint runs
+        self._seal = seal
+        self.interval_s = interval_s
+        self.checkpoint_rows = checkpoint_rows
+        self.pending: dict[str, DeviceWrite] = {}  # dev_eui -> what is not yet durable
+        self._pending_by_addr: dict[str, dict[str, bytes]] = {}  # DevAddr -> dev_eui -> plain
         self._waiters: list[asyncio.Future[None]] = []
         self._running: asyncio.Task[None] | None = None
-        self.commits = 0
-        self.rows_written = 0
+        self._next_start = 0.0
+        # Devices of the last batch and when it became durable: a device written again
+        # within the interval is in the middle of answering an uplink (its downlink waits on
+        # this commit), so its write starts the next batch at once.
+        self._last_batch: dict[str, DeviceWrite] = {}
+        self._last_durable = 0.0
+        self._hurry: asyncio.Future[None] | None = None
+        self._rows_since_checkpoint = 0
+        self.stats = CommitStats()
 
-    async def save(self, dev_eui: str, row: Row) -> None:
-        """Queue ``row`` for ``dev_eui`` and return once it is durable."""
+    # --- writes ------------------------------------------------------------------------------
+
+    async def save(
+        self, dev_eui: str, dev_addr: str, session: bytes, *, new_dev_addr: bool = True
+    ) -> None:
+        """Queue the encoded ``session`` of ``dev_eui`` and return once it is durable;
+        ``new_dev_addr`` False promises the stored DevAddr is ``dev_addr`` already."""
+        write = self._write_of(dev_eui)
+        self._set_session(write, dev_eui, dev_addr, session)
+        write.new_dev_addr |= new_dev_addr
+        await self._durable(dev_eui)
+
+    async def activate(
+        self, dev_eui: str, dev_addr: str, session: bytes, *, dev_nonce: int | None
+    ) -> None:
+        """A new session (from a join when ``dev_nonce`` is given), durably."""
+        write = self._write_of(dev_eui)
+        self._set_session(write, dev_eui, dev_addr, session)
+        write.new_dev_addr = True
+        if dev_nonce is not None:
+            write.dev_nonces.append(dev_nonce)
+        write.clear_sent_queue = True
+        await self._durable(dev_eui)
+
+    async def join_nonce(self, dev_eui: str, join_nonce: int) -> None:
+        """Record the JoinNonce handed out for ``dev_eui``, durably."""
+        self._write_of(dev_eui).join_nonce = join_nonce
+        await self._durable(dev_eui)
+
+    def _write_of(self, dev_eui: str) -> DeviceWrite:
+        write = self.pending.get(dev_eui)
+        if write is None:
+            write = self.pending[dev_eui] = DeviceWrite()
+        return write
+
+    def _set_session(self, write: DeviceWrite, dev_eui: str, dev_addr: str, plain: bytes) -> None:
+        if write.dev_addr is not None and write.dev_addr != dev_addr:
+            self._pending_by_addr[write.dev_addr].pop(dev_eui, None)
+        write.session = plain
+        write.dev_addr = dev_addr
+        by_addr = self._pending_by_addr.get(dev_addr)
+        if by_addr is None:
+            by_addr = self._pending_by_addr[dev_addr] = {}
+        by_addr[dev_eui] = plain
+
+    async def _durable(self, dev_eui: str) -> None:
         loop = asyncio.get_running_loop()
-        previous = self.pending.get(dev_eui)
-        if previous is not None and previous[0] != row[0]:
-            self._pending_by_addr[previous[0]].pop(dev_eui, None)
-        self.pending[dev_eui] = row
-        self._pending_by_addr.setdefault(row[0], {})[dev_eui] = row[1]
+        if dev_eui in self._last_batch and loop.time() - self._last_durable < self.interval_s:
+            self._next_start = 0.0
+            if self._hurry is not None and not self._hurry.done():
+                self._hurry.set_result(None)
         waiter: asyncio.Future[None] = loop.create_future()
         self._waiters.append(waiter)
         if self._running is None:
             self._running = loop.create_task(self._drain())
         await waiter
 
+    # --- reads of what is not yet durable ----------------------------------------------------
+
     def pending_for_addr(self, dev_addr: str) -> dict[str, bytes]:
-        """Sessions with this DevAddr waiting for their commit (dev_eui -> sealed session)."""
+        """Sessions with this DevAddr waiting for their commit (dev_eui -> encoded session)."""
         return self._pending_by_addr.get(dev_addr, {})
 
     async def flush(self) -> None:
@@ -55,10 +172,26 @@ class GroupCommitter:
         while self._running is not None:
             await asyncio.shield(self._running)
 
+    async def idle(self) -> None:
+        """Wait until nothing is pending and no checkpoint runs (before closing)."""
+        await self.flush()
+        while self._checkpointing is not None:
+            await asyncio.shield(self._checkpointing)
+
+    # --- the writer --------------------------------------------------------------------------
+
     async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
             while self.pending:
-                await asyncio.sleep(0)  # let updates that are ready join this batch
+                await asyncio.sleep(0)  # let writes that are ready join this batch
+                wait = self._next_start - loop.time()
+                if wait > 0:
+                    self._hurry = loop.create_future()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._hurry, wait)
+                    self._hurry = None
+                self._next_start = loop.time() + self.interval_s
                 batch, waiters = self.pending, self._waiters
                 self.pending, self._waiters, self._pending_by_addr = {}, [], {}
                 try:
@@ -68,21 +201,90 @@ class GroupCommitter:
                         if not waiter.done():
                             waiter.set_exception(exc)
                     continue
+                self._last_batch, self._last_durable = batch, loop.time()
                 for waiter in waiters:
                     if not waiter.done():
                         waiter.set_result(None)
+                self._checkpoint_if_due()
         finally:
             self._running = None
 
-    def _write(self, batch: dict[str, Row]) -> None:
-        with self._db:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany(
-                "UPDATE devices SET dev_addr = ?, session = ? WHERE dev_eui = ?",
-                [(dev_addr, session, dev_eui) for dev_eui, (dev_addr, session) in batch.items()],
+    def _write(self, batch: dict[str, DeviceWrite]) -> None:
+        sessions, addrs, join_nonces = [], [], []
+        dev_nonces: list[tuple[str, int]] = []
+        last_dev_nonces: list[tuple[int, str]] = []
+        cleared: list[tuple[str]] = []
+        for dev_eui, write in batch.items():
+            if write.session is not None:
+                sessions.append((self._seal(dev_eui, write.session), dev_eui))
+                if write.new_dev_addr:
+                    addrs.append((write.dev_addr, dev_eui, write.dev_addr))
+            if write.join_nonce is not None:
+                join_nonces.append((write.join_nonce, dev_eui))
+            if write.dev_nonces:
+                dev_nonces.extend((dev_eui, nonce) for nonce in write.dev_nonces)
+                last_dev_nonces.append((write.dev_nonces[-1], dev_eui))
+            if write.clear_sent_queue:
+                cleared.append((dev_eui,))
+        db = self._db
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            if db.executemany(_UPDATE_SESSION, sessions).rowcount < len(sessions):
+                self._insert_missing(sessions)
+            if addrs:
+                db.executemany(_FOLLOW_DEV_ADDR, addrs)
+            if join_nonces:
+                db.executemany(
+                    "UPDATE devices SET last_join_nonce = max(last_join_nonce, ?) "
+                    "WHERE dev_eui = ?",
+                    join_nonces,
+                )
+            if dev_nonces:
+                db.executemany("INSERT OR IGNORE INTO dev_nonces VALUES (?, ?)", dev_nonces)
+                db.executemany(
+                    "UPDATE devices SET last_dev_nonce = ? WHERE dev_eui = ?", last_dev_nonces
+                )
+            if cleared:
+                db.executemany(
+                    "DELETE FROM queue WHERE dev_eui = ? AND f_cnt_down IS NOT NULL", cleared
+                )
+        self.stats.commits += 1
+        self.stats.rows_written += len(batch)
+        self._rows_since_checkpoint += len(batch)
+
+    def _insert_missing(self, sessions: list[tuple[bytes, str]]) -> None:
+        """The rows ``_UPDATE_SESSION`` did not find: first sessions of their devices."""
+        stored = {
+            row[0]
+            for row in self._db.execute(
+                "SELECT dev_eui FROM sessions WHERE dev_eui IN (SELECT value FROM json_each(?))",
+                (json.dumps([dev_eui for _, dev_eui in sessions]),),
             )
-        self.commits += 1
-        self.rows_written += len(batch)
+        }
+        self._db.executemany(_INSERT_SESSION, [row for row in sessions if row[1] not in stored])
+
+    def _checkpoint_if_due(self) -> None:
+        due = self.checkpoint_rows and self._rows_since_checkpoint >= self.checkpoint_rows
+        if due and self._checkpointing is None:
+            self._rows_since_checkpoint = 0
+            self._checkpointing = asyncio.get_running_loop().create_task(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        try:
+            await asyncio.to_thread(self._run_checkpoint)
+        except sqlite3.Error:
+            # Nothing is lost: the WAL keeps every commit, and the next checkpoint copies it.
+            log.warning("WAL checkpoint failed", exc_info=True)
+        finally:
+            self._checkpointing = None
+
+    def _run_checkpoint(self) -> None:
+        with self._checkpoint_lock:
+            # PASSIVE: never waits for readers; what it cannot copy now waits for the next one.
+            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        self.stats.checkpoints += 1
 
     def close(self) -> None:
+        with self._checkpoint_lock:  # a checkpoint still running finishes first
+            self._checkpointer.close()
         self._db.close()

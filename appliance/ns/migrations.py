@@ -106,9 +106,28 @@ CREATE TABLE integrations (
 ) WITHOUT ROWID;
 """
 
+# Sessions move to a narrow table of their own: every uplink rewrites its device's session,
+# and a page holding only sessions (not names, tags and root keys) is what each commit writes.
+# The devices row keeps dev_addr (the lookup by DevAddr, now answered from the index alone);
+# its session column stays, always NULL, and the triggers keep code that clears it
+# (deactivation) or deletes the device right.
+_V3: Final = """
+CREATE TABLE sessions (dev_eui TEXT PRIMARY KEY, session BLOB NOT NULL);
+INSERT INTO sessions (dev_eui, session)
+    SELECT dev_eui, session FROM devices WHERE session IS NOT NULL;
+UPDATE devices SET session = NULL WHERE session IS NOT NULL;
+CREATE TRIGGER devices_session_cleared AFTER UPDATE OF session ON devices
+    WHEN NEW.session IS NULL
+    BEGIN DELETE FROM sessions WHERE dev_eui = NEW.dev_eui; END;
+CREATE TRIGGER devices_deleted AFTER DELETE ON devices
+    BEGIN DELETE FROM sessions WHERE dev_eui = OLD.dev_eui; END;
+CREATE INDEX devices_dev_addr_eui ON devices (dev_addr, dev_eui);
+DROP INDEX devices_dev_addr;
+"""
+
 # SQL scripts; a step that must transform data in Python can be added as a function later.
 # Append new steps at the end only.
-STEPS: Final[tuple[str, ...]] = (_V1, _V2)
+STEPS: Final[tuple[str, ...]] = (_V1, _V2, _V3)
 SCHEMA_VERSION: Final = len(STEPS)
 
 

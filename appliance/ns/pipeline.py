@@ -10,21 +10,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from appliance.lorawan.codec import decode_phy_payload
 from appliance.lorawan.errors import FrameError, InvalidValueError
-from appliance.lorawan.frames import DataFrame, JoinRequest, RejoinRequest02
-from appliance.lorawan.identifiers import EUI64, DevAddr
+from appliance.lorawan.frames import DataFrame, JoinRequest, RejoinRequest02, RejoinRequest1
+from appliance.lorawan.identifiers import EUI64
 from appliance.ns import mac
 from appliance.ns.dedup import DeduplicatedUplink
 from appliance.ns.downlink import data as data_downlink
-from appliance.ns.downlink.frame import class_a_downlink
+from appliance.ns.downlink.confirmations import AckTimers, AwaitedAck
+from appliance.ns.downlink.gateways import gateway_alternatives
 from appliance.ns.downlink.windows import (
+    RxWindow,
     data_windows,
     join_accept_windows,
     rejoin_accept_windows,
+    still_reachable,
 )
 from appliance.ns.events import (
     DeviceMACEvent,
@@ -56,6 +59,8 @@ class Pipeline:
     rng: random.Random = field(default_factory=random.SystemRandom)
     policy: mac.MACPolicy = field(default_factory=mac.MACPolicy)
     metrics: Metrics = field(default_factory=Metrics)
+    ack_timers: AckTimers = field(default_factory=AckTimers)
+    on_timer: Callable[[], None] = field(default=lambda: None)  # a new ACK deadline was set
     _downlink_id: int = 0
     _locks: dict[bytes, asyncio.Lock] = field(default_factory=dict)
 
@@ -73,7 +78,7 @@ class Pipeline:
             elif isinstance(frame, JoinRequest):
                 async with self._lock(bytes(frame.dev_eui)):
                     await self._join(frame, uplink)
-            elif isinstance(frame, RejoinRequest02):
+            elif isinstance(frame, RejoinRequest02 | RejoinRequest1):
                 async with self._lock(bytes(frame.dev_eui)):
                     await self._rejoin(frame, uplink)
             else:
@@ -124,9 +129,10 @@ class Pipeline:
         )
         if isinstance(verdict, validation.Rejected):
             self._drop(verdict.reason.value, verdict.detail)
-            if (
-                verdict.dev_eui is not None
-                and verdict.reason is not validation.Rejection.MIC_FAILED
+            # A MIC failure names a device only when no other one has this DevAddr.
+            if verdict.dev_eui is not None and (
+                verdict.reason is not validation.Rejection.MIC_FAILED
+                or len({dev_eui for dev_eui, _ in candidates}) == 1
             ):
                 self._warn(verdict.dev_eui, verdict.reason.value, verdict.detail)
             return
@@ -134,6 +140,13 @@ class Pipeline:
         profile = None if device is None else await self.store.profile(device.profile_id)
         if device is None or profile is None or not device.enabled:
             self._drop("device_disabled_or_missing")
+            return
+        too_long = validation.too_long_for_region(
+            uplink.phy_payload, region, dr, verdict.session.uplink_dwell_time_400ms
+        )
+        if too_long is not None:
+            self._drop(validation.Rejection.FRAME_TOO_LONG.value, too_long)
+            self._warn(verdict.dev_eui, validation.Rejection.FRAME_TOO_LONG.value, too_long)
             return
         ctx = mac.MACContext(
             now_ns=self.clock(),
@@ -152,23 +165,33 @@ class Pipeline:
                 self.emit(event)
         for mac_event in outcome.mac_events:
             self.emit(DeviceMACEvent(verdict.dev_eui, mac_event))
-        if outcome.ack_event is not None and outcome.ack_event.acknowledged:
+        if outcome.ack_event is not None:
+            # Acknowledged or not, the item is done (the ``ack`` event says which).
+            self.ack_timers.settle(verdict.dev_eui)
             await self.store.queue_item_acknowledged(verdict.dev_eui, outcome.ack_event.f_cnt_down)
         if verdict.retransmission and outcome.downlink is None:
             return
         if self.settings.downlink_wait_ms and outcome.uplink_event is not None:
             # Give the application a moment to enqueue a reply for this very uplink.
             await asyncio.sleep(self.settings.downlink_wait_ms / 1000)
-        await self._answer_data(verdict, uplink, outcome)
+        timeout_s = self.settings.confirmed_downlink_timeout_s or 2 * profile.uplink_interval_s
+        await self._answer_data(verdict, uplink, outcome, ack_timeout_ns=timeout_s * 1_000_000_000)
 
     async def _answer_data(
         self,
         verdict: validation.Accepted,
         uplink: DeduplicatedUplink,
         outcome: data_flow.DataOutcome,
+        *,
+        ack_timeout_ns: int,
     ) -> None:
         session, dev_eui = verdict.session, verdict.dev_eui
-        windows = data_windows(self.settings.region, self.settings, session, uplink.tx_info)
+        windows = self._reachable(
+            data_windows(self.settings.region, self.settings, session, uplink.tx_info), uplink
+        )
+        if not windows:
+            self._drop_downlink(dev_eui, "every receive window has passed")
+            return
         max_payload = min(window.max_mac_payload for window in windows)
         item, more = (None, False)
         if not verdict.retransmission:
@@ -192,26 +215,99 @@ class Pipeline:
             )
         if built is None:
             return
+        # What a downlink that no gateway transmits must not leave behind (the counter stays
+        # advanced: a frame may have gone out without its TX_ACK coming back).
+        unsent = (
+            dict(session.pending_mac_requests),
+            session.conf_f_cnt,
+            session.conf_f_cnt_timed_out,
+            session.last_device_status_request_ns,
+        )
         data_downlink.advance_counters(session, built)
         if built.mac_commands:
             mac.record_sent(
                 session, built.mac_commands, f_cnt_down=built.f_cnt, now_ns=self.clock()
             )
         await self.store.save_session(dev_eui, session)
-        frame = class_a_downlink(
-            self._next_downlink_id(),
-            reception=uplink.best,
-            windows=windows,
-            phy_payload=built.frame.encode(),
-            region=self.settings.region,
-            settings=self.settings,
+        sent = await self._transmit(
+            dev_eui, uplink, windows, built.frame.encode(), f_cnt_down=built.f_cnt
         )
-        ack = await self.send(frame)
-        self._report_tx(dev_eui, frame, ack, built.f_cnt)
-        if built.item is not None and ack.sent_item is not None:
+        if not sent:
+            (
+                session.pending_mac_requests,
+                session.conf_f_cnt,
+                session.conf_f_cnt_timed_out,
+                session.last_device_status_request_ns,
+            ) = unsent
+            await self.store.save_session(dev_eui, session)
+            return
+        if built.item is not None:
             await self.store.queue_item_sent(
                 dev_eui, built.item.id, f_cnt_down=built.f_cnt, confirmed=built.item.confirmed
             )
+        if built.frame.confirmed:
+            self.ack_timers.arm(dev_eui, built.f_cnt, self.clock() + ack_timeout_ns)
+            self.on_timer()
+
+    def _reachable(
+        self, windows: tuple[RxWindow, ...], uplink: DeduplicatedUplink
+    ) -> tuple[RxWindow, ...]:
+        elapsed = self.clock() - uplink.first_seen_ns
+        lead = self.settings.rx_window_lead_ms * 1_000_000
+        return still_reachable(windows, elapsed_ns=elapsed, lead_ns=lead)
+
+    def _drop_downlink(self, dev_eui: EUI64, detail: str) -> None:
+        self.metrics.downlinks["window_missed"] += 1
+        self._warn(dev_eui, "downlink_window_missed", detail)
+
+    async def _transmit(
+        self,
+        dev_eui: EUI64,
+        uplink: DeduplicatedUplink,
+        windows: tuple[RxWindow, ...],
+        phy_payload: bytes,
+        *,
+        f_cnt_down: int,
+    ) -> bool:
+        """Through the best gateway; one that refuses every window passes it to the next."""
+        alternatives = gateway_alternatives(
+            self._next_downlink_id(),
+            uplink,
+            windows=windows,
+            phy_payload=phy_payload,
+            region=self.settings.region,
+            settings=self.settings,
+        )
+        for frame in alternatives:
+            ack = await self.send(frame)
+            self._report_tx(dev_eui, frame, ack, f_cnt_down)
+            if ack.sent_item is not None:
+                return True
+        return False
+
+    async def confirmations_timed_out(self, expired: Sequence[AwaitedAck]) -> None:
+        """Report confirmed downlinks whose ACK did not come in time (``ack_timers.due``) as
+        unacknowledged, unless an uplink settled them meanwhile."""
+        for awaited in expired:
+            # The DevEUI lock keeps a join out, the DevAddr lock the device's uplinks.
+            async with self._lock(bytes(awaited.dev_eui)):
+                await self._expire_confirmation(awaited.dev_eui, awaited.f_cnt_down)
+
+    async def _expire_confirmation(self, dev_eui: EUI64, f_cnt_down: int) -> None:
+        device = await self.store.device(dev_eui)
+        session = None if device is None else device.session
+        if session is None:
+            return
+        async with self._lock(bytes(session.dev_addr)):
+            device = await self.store.device(dev_eui)  # an uplink may have settled it meanwhile
+            session = None if device is None else device.session
+            if session is None or session.conf_f_cnt != f_cnt_down or session.conf_f_cnt_timed_out:
+                return
+            session.conf_f_cnt_timed_out = True
+            await self.store.save_session(dev_eui, session)
+            await self.store.queue_item_acknowledged(dev_eui, f_cnt_down)
+            self.metrics.ack_timeouts += 1
+            self.emit(data_flow.AckEvent(dev_eui, f_cnt_down, acknowledged=False))
 
     def _report_tx(
         self, dev_eui: EUI64, frame: DownlinkFrame, ack: DownlinkTxAck, f_cnt_down: int
@@ -240,14 +336,13 @@ class Pipeline:
         refusal = join.check_request(request, device, profile, history)
         if refusal is not None:
             self._drop(refusal.reason.value, refusal.detail)
-            if refusal.reason is not join.JoinRejection.MIC_FAILED:
-                self._warn(request.dev_eui, refusal.reason.value, refusal.detail)
+            # DevEUI and JoinEUI are the device's: a wrong MIC means a wrong key somewhere.
+            self._warn(request.dev_eui, refusal.reason.value, refusal.detail)
             return
         region = self.settings.region
         dr = data_rate_of(region, uplink.tx_info.modulation, uplink=True)
         join_nonce = await self.store.next_join_nonce(request.dev_eui)
-        net_id = self.settings.net_id
-        dev_addr = DevAddr.from_net_id(net_id, self.rng.getrandbits(net_id.nwk_addr_bits))
+        dev_addr = join.allocate_dev_addr(self.settings, self.rng)
         accepted = join.accept(
             request,
             device=device,
@@ -262,53 +357,49 @@ class Pipeline:
         )
         self.metrics.joins += 1
         self.emit(JoinEvent(request.dev_eui, dev_addr, uplink))
-        windows = join_accept_windows(region, self.settings, uplink.tx_info)
-        frame = class_a_downlink(
-            self._next_downlink_id(),
-            reception=uplink.best,
-            windows=windows,
-            phy_payload=accepted.phy_payload,
-            region=region,
-            settings=self.settings,
+        windows = self._reachable(
+            join_accept_windows(region, self.settings, uplink.tx_info), uplink
         )
-        ack = await self.send(frame)
-        self._report_tx(request.dev_eui, frame, ack, 0)
+        if not windows:
+            self._drop_downlink(request.dev_eui, "the join-accept windows have passed")
+            return
+        await self._transmit(request.dev_eui, uplink, windows, accepted.phy_payload, f_cnt_down=0)
 
-    # --- rejoins (LoRaWAN 1.1, types 0 and 2) -------------------------------------------------
+    # --- rejoins (LoRaWAN 1.1, types 0, 1 and 2) ----------------------------------------------
 
-    async def _rejoin(self, request: RejoinRequest02, uplink: DeduplicatedUplink) -> None:
+    async def _rejoin(
+        self, request: RejoinRequest02 | RejoinRequest1, uplink: DeduplicatedUplink
+    ) -> None:
         device = await self.store.device(request.dev_eui)
         profile = None if device is None else await self.store.profile(device.profile_id)
         if device is None or profile is None or not device.enabled:
             self._drop("unknown_dev_eui", str(request.dev_eui))
             return
-        refusal = rejoin.check_rejoin(request, device, self.settings)
+        if isinstance(request, RejoinRequest1):
+            refusal = rejoin.check_rejoin_1(request, device, profile)
+            counter = f"RJcount1 {request.rj_count1}"
+        else:
+            refusal = rejoin.check_rejoin(request, device, self.settings)
+            counter = f"RJcount0 {request.rj_count0}"
         if refusal is not None:
-            reason = (
-                refusal.value
-                if isinstance(refusal, rejoin.RejoinRejection)
-                else (refusal.reason.value)
-            )
-            self._drop(reason)
-            if refusal is not rejoin.RejoinRejection.MIC_FAILED:
-                self._warn(request.dev_eui, reason, f"RJcount0 {request.rj_count0}")
+            self._drop(refusal.value, counter)
+            self._warn(request.dev_eui, refusal.value, f"type {request.rejoin_type}, {counter}")
             return
+        assert device.session is not None
+        # The answer to a ForceRejoinReq, if one was sent: it must not count as unanswered.
+        mac.rejoin_request_received(device.session)
         join_nonce = await self.store.next_join_nonce(request.dev_eui)
         accepted = rejoin.accept_rejoin(
             request, device=device, profile=profile, settings=self.settings, join_nonce=join_nonce
         )
-        # The current session, now holding the pending one and the new RJcount0, durably.
+        # The current session, now holding the pending one and the new RJcount, durably.
         await self.store.save_session(request.dev_eui, accepted.session)
+        self.metrics.rejoins += 1
         region = self.settings.region
-        assert device.session is not None
-        windows = rejoin_accept_windows(region, self.settings, device.session, uplink.tx_info)
-        frame = class_a_downlink(
-            self._next_downlink_id(),
-            reception=uplink.best,
-            windows=windows,
-            phy_payload=accepted.phy_payload,
-            region=region,
-            settings=self.settings,
+        windows = self._reachable(
+            rejoin_accept_windows(region, self.settings, device.session, uplink.tx_info), uplink
         )
-        ack = await self.send(frame)
-        self._report_tx(request.dev_eui, frame, ack, 0)
+        if not windows:
+            self._drop_downlink(request.dev_eui, "the rejoin-accept windows have passed")
+            return
+        await self._transmit(request.dev_eui, uplink, windows, accepted.phy_payload, f_cnt_down=0)

@@ -2,8 +2,9 @@
 back through the backend that heard the gateway.
 
 One task reads each backend's events; one timer task releases de-duplicated uplinks when their
-window closes and hands each to the pipeline in its own task (bounded in number). Downlinks are
-routed to the backend that last delivered an uplink from the downlink's gateway.
+window closes and hands each to the pipeline in its own task (bounded in number), and
+reports confirmed downlinks whose ACK timed out. Downlinks are routed to the backend that last
+delivered an uplink from the downlink's gateway.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import time
 from collections.abc import Callable, Sequence
 
 from appliance.lorawan.identifiers import EUI64
-from appliance.ns import mac
+from appliance.ns import collector, mac
 from appliance.ns.dedup import DeduplicatedUplink, Deduplicator
+from appliance.ns.downlink.confirmations import AwaitedAck
 from appliance.ns.events import Metrics
 from appliance.ns.network import NetworkSettings
 from appliance.ns.pipeline import EventSink, Pipeline
@@ -26,8 +28,10 @@ from hal.backend import Backend
 from hal.model import (
     DownlinkFrame,
     DownlinkTxAck,
+    GatewayConfiguration,
     GatewayConnected,
     GatewayDisconnected,
+    GatewayStats,
     TxAckStatus,
     UplinkFrame,
 )
@@ -62,7 +66,15 @@ class NetworkServer:
             policy or mac.MACPolicy(),
         )
         self._routes: dict[EUI64, Backend] = {}
+        # Taps for the frame log and live stream: every reception, every downlink and its ack.
+        self.on_uplink_frame: Callable[[UplinkFrame], None] | None = None
+        self.on_downlink: Callable[[DownlinkFrame, DownlinkTxAck], None] | None = None
+        # The upstream bridge: False hands an uplink over instead of processing it here.
+        self.keep_local: Callable[[UplinkFrame], bool] | None = None
+        self.on_stats: Callable[[GatewayStats], None] | None = None
         self._wake = asyncio.Event()
+        self.pipeline.on_timer = self._wake.set
+        self.dedup.drop_counts = self.pipeline.metrics.dropped  # one set of drop counters
         self._tasks: list[asyncio.Task[None]] = []
         self._handlers: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(_MAX_IN_FLIGHT)
@@ -77,6 +89,10 @@ class NetworkServer:
         while self._handlers:
             await asyncio.gather(*self._handlers, return_exceptions=True)
 
+    def healthy(self) -> bool:
+        """The frame path runs: every backend reader and the release timer are alive."""
+        return bool(self._tasks) and not any(task.done() for task in self._tasks)
+
     def gateway_routes(self) -> dict[str, str]:
         """Which backend each gateway was last heard through (for the API)."""
         return {str(gateway): backend.name for gateway, backend in self._routes.items()}
@@ -86,6 +102,7 @@ class NetworkServer:
         self._wake.set()
 
     async def start(self) -> None:
+        collector.tune_for_network_server()
         started: list[Backend] = []
         try:
             for backend in self.backends:
@@ -116,8 +133,15 @@ class NetworkServer:
         async for event in backend.events():
             if isinstance(event, UplinkFrame):
                 self._routes[event.rx_info.gateway_id] = backend
+                if self.on_uplink_frame is not None:
+                    self.on_uplink_frame(event)
+                if self.keep_local is not None and not self.keep_local(event):
+                    continue  # handed upstream (the bridge's hybrid or forwarder mode)
                 if self.dedup.add(event, self.clock()):
                     self._wake.set()
+            elif isinstance(event, GatewayStats):
+                if self.on_stats is not None:
+                    self.on_stats(event)
             elif isinstance(event, GatewayConnected):
                 self._routes[event.gateway_id] = backend
                 log.info("gateway %s connected through %s", event.gateway_id, backend.name)
@@ -132,7 +156,13 @@ class NetworkServer:
                 task = asyncio.create_task(self._handle(uplink))
                 self._handlers.add(task)
                 task.add_done_callback(self._handlers.discard)
-            deadline = self.dedup.next_deadline_ns()
+            expired = self.pipeline.ack_timers.due(now)
+            if expired:
+                task = asyncio.create_task(self._confirmations_timed_out(expired))
+                self._handlers.add(task)
+                task.add_done_callback(self._handlers.discard)
+            deadlines = (self.dedup.next_deadline_ns(), self.pipeline.ack_timers.next_deadline_ns())
+            deadline = min((d for d in deadlines if d is not None), default=None)
             self._wake.clear()
             timeout = None if deadline is None else max(deadline - self.clock(), 0) / 1e9
             with contextlib.suppress(TimeoutError):
@@ -148,6 +178,23 @@ class NetworkServer:
         finally:
             self._slots.release()
 
+    async def _confirmations_timed_out(self, expired: list[AwaitedAck]) -> None:
+        try:
+            await self.pipeline.confirmations_timed_out(expired)
+        except Exception:
+            log.exception("confirmed-downlink timeout handling failed")
+
+    async def transmit(self, frame: DownlinkFrame) -> DownlinkTxAck:
+        """Send a downlink that did not come from this server (the bridge's upstream)."""
+        return await self._send(frame)
+
+    async def configure_gateway(self, configuration: GatewayConfiguration) -> None:
+        backend = self._routes.get(configuration.gateway_id)
+        if backend is None:
+            log.warning("channel plan for unknown gateway %s ignored", configuration.gateway_id)
+            return
+        await backend.configure(configuration)
+
     async def _send(self, frame: DownlinkFrame) -> DownlinkTxAck:
         backend = self._routes.get(frame.gateway_id)
         if backend is None:
@@ -156,4 +203,7 @@ class NetworkServer:
                 frame.downlink_id,
                 (TxAckStatus.INTERNAL_ERROR,) * len(frame.items),
             )
-        return await backend.send_downlink(frame)
+        ack = await backend.send_downlink(frame)
+        if self.on_downlink is not None:
+            self.on_downlink(frame, ack)
+        return ack

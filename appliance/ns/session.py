@@ -15,6 +15,9 @@ from appliance.lorawan.security import SessionKeys
 from appliance.ns.profile import MACVersion
 
 MAX_UPLINK_HISTORY: Final = 20  # uplinks the ADR algorithm looks back over
+# ADR_ACK_LIMIT 64 and ADR_ACK_DELAY 32 are the default of every RP002 region.
+DEFAULT_ADR_ACK_LIMIT_EXP: Final = 6
+DEFAULT_ADR_ACK_DELAY_EXP: Final = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,9 @@ class DeviceSession:
     n_f_cnt_down: int = 0
     a_f_cnt_down: int = 0
     conf_f_cnt: int | None = None  # FCnt of the confirmed downlink awaiting the device's ACK
+    # The wait for that ACK timed out and was reported; the next uplink only clears it (a
+    # late ACK still signs the 1.1 MIC with ``conf_f_cnt``).
+    conf_f_cnt_timed_out: bool = False
     rx1_delay_s: int = 1
     rx1_dr_offset: int = 0
     extra_uplink_channels: dict[int, ExtraChannel] = field(default_factory=dict)
@@ -82,6 +88,16 @@ class DeviceSession:
     rejoin_max_time_n: int = 0
     rejoin_count_0: int = 0
     skip_f_cnt_check: bool = False
+    # What the device accepted from DutyCycleReq, ADRParamSetupReq, DlChannelReq and
+    # BeaconFreqReq; the defaults are what a device starts with.
+    max_duty_cycle: int = 0  # aggregated duty cycle 1 / 2**max_duty_cycle (0: no limit)
+    adr_ack_limit_exp: int = DEFAULT_ADR_ACK_LIMIT_EXP
+    adr_ack_delay_exp: int = DEFAULT_ADR_ACK_DELAY_EXP
+    rx1_frequencies: dict[int, int] = field(default_factory=dict)  # channel -> RX1 frequency
+    beacon_frequency: int = 0  # 0: the region's default
+    min_supported_tx_power_index: int = 0  # learnt when a device refuses the strongest power
+    # LoRaWAN 1.1: the next RJcount1 accepted; kept across sessions (it never wraps).
+    rejoin_count_1: int = 0
     # LoRaWAN 1.1: the session built by a rejoin; it replaces this one on RekeyInd.
     pending_rejoin_session: DeviceSession | None = None
 
@@ -113,6 +129,7 @@ class DeviceSession:
             "n_f_cnt_down": self.n_f_cnt_down,
             "a_f_cnt_down": self.a_f_cnt_down,
             "conf_f_cnt": self.conf_f_cnt,
+            "conf_f_cnt_timed_out": self.conf_f_cnt_timed_out,
             "rx1_delay_s": self.rx1_delay_s,
             "rx1_dr_offset": self.rx1_dr_offset,
             "extra_uplink_channels": {
@@ -145,6 +162,12 @@ class DeviceSession:
                 self.rejoin_count_0,
             ],
             "skip_f_cnt_check": self.skip_f_cnt_check,
+            "max_duty_cycle": self.max_duty_cycle,
+            "adr_ack_exp": [self.adr_ack_limit_exp, self.adr_ack_delay_exp],
+            "rx1_frequencies": {str(ch): f for ch, f in self.rx1_frequencies.items()},
+            "beacon_frequency": self.beacon_frequency,
+            "min_supported_tx_power_index": self.min_supported_tx_power_index,
+            "rejoin_count_1": self.rejoin_count_1,
             "pending_rejoin_session": (
                 None
                 if self.pending_rejoin_session is None
@@ -154,6 +177,8 @@ class DeviceSession:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DeviceSession:
+        """The inverse of ``to_dict``; keys added in later versions may be missing (a session
+        stored before them) and take their defaults."""
         k = data["keys"]
         keys = SessionKeys(
             AESKey(k["f_nwk_s_int_key"]),
@@ -165,6 +190,9 @@ class DeviceSession:
         ping_nb, ping_dr, ping_freq = data["ping_slot"]
         rejoin_enabled, max_count, max_time, count_0 = data["rejoin"]
         pending = data.get("pending_rejoin_session")
+        limit_exp, delay_exp = data.get(
+            "adr_ack_exp", (DEFAULT_ADR_ACK_LIMIT_EXP, DEFAULT_ADR_ACK_DELAY_EXP)
+        )
         return cls(
             dev_addr=DevAddr(data["dev_addr"]),
             keys=keys,
@@ -177,6 +205,7 @@ class DeviceSession:
             n_f_cnt_down=data["n_f_cnt_down"],
             a_f_cnt_down=data["a_f_cnt_down"],
             conf_f_cnt=data["conf_f_cnt"],
+            conf_f_cnt_timed_out=data.get("conf_f_cnt_timed_out", False),
             rx1_delay_s=data["rx1_delay_s"],
             rx1_dr_offset=data["rx1_dr_offset"],
             extra_uplink_channels={
@@ -208,5 +237,12 @@ class DeviceSession:
             rejoin_max_time_n=max_time,
             rejoin_count_0=count_0,
             skip_f_cnt_check=data["skip_f_cnt_check"],
+            max_duty_cycle=data.get("max_duty_cycle", 0),
+            adr_ack_limit_exp=limit_exp,
+            adr_ack_delay_exp=delay_exp,
+            rx1_frequencies={int(ch): f for ch, f in data.get("rx1_frequencies", {}).items()},
+            beacon_frequency=data.get("beacon_frequency", 0),
+            min_supported_tx_power_index=data.get("min_supported_tx_power_index", 0),
+            rejoin_count_1=data.get("rejoin_count_1", 0),
             pending_rejoin_session=None if pending is None else cls.from_dict(pending),
         )

@@ -1,12 +1,16 @@
 """The network server's state in one SQLite file: devices, profiles, sessions, nonces, queue.
 
-A first, deliberately plain implementation of ``NSStore``: every write is its own transaction
-in WAL mode with ``synchronous=FULL``, so when a coroutine returns the change survives a crash
-or a power cut. Root keys and sessions (``DeviceSession.to_dict`` as JSON) are encrypted with
-the data directory's secret key (``appliance.ns.secrets``), bound to their device.
+WAL mode with ``synchronous=FULL``: when a coroutine that writes returns, the change survives
+a crash or a power cut. The hot path's writes (sessions, JoinNonces, activations) go through
+``group_commit`` so one fsync serves many uplinks; the rest are their own transactions.
 
-Not yet here (see docs/network-server.md): batched group commits for SD-card wear, migrations
-beyond the first schema, the application server's tables.
+Root keys and sessions are encrypted with the data directory's secret key
+(``appliance.ns.secrets``), bound to their device; sessions are stored in the compact form of
+``session_codec`` in a narrow table of their own (``sessions``), so an uplink rewrites a small
+page. Decoded sessions and device settings are kept in bounded caches in front of the tables:
+a session read from the cache is handed over (the caller owns it until it saves it, so a
+half-processed session is never seen by the next reader), and every management write
+invalidates what it changed.
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ import contextlib
 import json
 import sqlite3
 import uuid
-from dataclasses import asdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Generic, TypeVar
 
 from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr
+from appliance.ns import session_codec
 from appliance.ns.device import Device, RootKeys
 from appliance.ns.downlink.data import QueueItem
 from appliance.ns.group_commit import GroupCommitter
@@ -29,6 +35,35 @@ from appliance.ns.secrets import SecretBox, SecretsError
 from appliance.ns.session import DeviceSession
 from appliance.ns.sqlite_management import ManagementMixin
 from appliance.ns.uplink.join import DevNonceHistory
+
+# A new database gets small pages: a session update rewrites one page per commit, and 512
+# bytes hold a (deflated) session with a full ADR history. Existing databases keep theirs.
+NEW_DATABASE_PAGE_SIZE: Final = 512
+
+
+@dataclass(frozen=True, slots=True)
+class StoreTuning:
+    """Trade-offs between speed, memory, latency and disk writes (defaults suit a Pi 4)."""
+
+    # Decoded sessions kept in memory (about 5 KB each with a full ADR history) and device
+    # settings (well under 1 KB); beyond that the least recently used are decoded again.
+    cache_sessions: int = 16_384
+    # Under steady load a group commit starts at most this long after the previous one:
+    # fewer, larger commits (each costs at least one 4 KiB flash page rewrite), for at most
+    # this much extra latency per durable write. An idle server commits at once.
+    commit_interval_s: float = 0.003
+    # WAL written between checkpoints into the database file: the larger, the more updates
+    # of the same page a checkpoint writes once (and the more disk the WAL takes meanwhile).
+    checkpoint_wal_bytes: int = 16 * 1024 * 1024
+    deflate_sessions: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    commits: int  # durable transactions of the hot path (one WAL fsync each)
+    checkpoints: int
+    session_cache_hits: int
+    session_cache_misses: int
 
 
 class StoreError(Exception):
@@ -67,38 +102,111 @@ def _device_to_json(device: Device) -> str:
     )
 
 
+def _settings_from_row(row: sqlite3.Row) -> Device:
+    data: dict[str, Any] = json.loads(row["data"])
+    return Device(
+        EUI64(row["dev_eui"]),
+        EUI64(row["join_eui"]),
+        data["name"],
+        uuid.UUID(data["profile_id"]),
+        uuid.UUID(data["application_id"]),
+        None,
+        data["enabled"],
+        data["skip_f_cnt_check"],
+        None,
+        data["tags"],
+        data["variables"],
+    )
+
+
 def _holds_secrets(path: Path) -> bool:
     """Whether a database already holds rows encrypted with the data directory's key."""
     if not path.exists():
         return False
     try:
         with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            row = db.execute(
-                "SELECT 1 FROM devices WHERE root_keys IS NOT NULL OR session IS NOT NULL LIMIT 1"
-            ).fetchone()
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+            queries = ["SELECT 1 FROM devices WHERE root_keys IS NOT NULL OR session IS NOT NULL"]
+            if "sessions" in tables:
+                queries.append("SELECT 1 FROM sessions")
+            return any(db.execute(f"{q} LIMIT 1").fetchone() for q in queries)
     except sqlite3.DatabaseError:
         # No devices table yet, or not a database: the store's own checks will say which.
         return False
-    return row is not None
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Bounded(Generic[K, V]):
+    """A dict that forgets its least recently stored entries beyond ``limit``."""
+
+    __slots__ = ("_items", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._items: dict[K, V] = {}
+
+    def put(self, key: K, value: V) -> None:
+        items = self._items
+        items.pop(key, None)
+        items[key] = value
+        if len(items) > self.limit:
+            del items[next(iter(items))]
+
+    def get(self, key: K) -> V | None:
+        return self._items.get(key)
+
+    def take(self, key: K) -> V | None:
+        return self._items.pop(key, None)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 class SQLiteStore(ManagementMixin):
-    """``NSStore`` on one SQLite file. Calls are short and run on the caller's thread."""
+    """``NSStore`` on one SQLite file. Reads run on the caller's thread; the hot path's
+    writes are group-committed in a worker thread."""
 
-    def __init__(self, path: Path, secrets: SecretBox) -> None:
+    def __init__(self, path: Path, secrets: SecretBox, tuning: StoreTuning | None = None) -> None:
         self.path = path
         self._secrets = secrets
+        self.tuning = tuning = tuning or StoreTuning()
         # Profiles change rarely and are read on every uplink.
         self._profiles: dict[uuid.UUID, DeviceProfile] = {}
+        self._settings: _Bounded[str, Device] = _Bounded(tuning.cache_sessions)
+        self._cached_sessions: _Bounded[str, DeviceSession] = _Bounded(tuning.cache_sessions)
+        # The stored DevAddr of each session handed out and not saved back yet: a session
+        # saved with the same one leaves the devices row (and its index) untouched.
+        self._handed_addr: dict[str, str] = {}
+        self._hits = self._misses = self._direct_commits = 0
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
+            # Only takes effect while the file is still empty (a new database).
+            self._db.execute(f"PRAGMA page_size={NEW_DATABASE_PAGE_SIZE}")
             self._db.execute("PRAGMA journal_mode=WAL")
             # FULL: a committed counter survives a power cut, not only a process crash.
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=10000")
+            # The group committer checkpoints; this connection only when the WAL grows far
+            # beyond that (no session traffic at all), and it keeps the file from staying big.
+            page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
+            # A session update writes about one page (plus its WAL frame header).
+            checkpoint_rows = max(tuning.checkpoint_wal_bytes // (page_size + 24), 100)
+            self._db.execute(f"PRAGMA wal_autocheckpoint={4 * checkpoint_rows}")
+            self._db.execute(f"PRAGMA journal_size_limit={2 * tuning.checkpoint_wal_bytes}")
             self._migrate()
-            self._sessions = GroupCommitter(path)
+            self._sessions = GroupCommitter(
+                path,
+                self._seal_plain,
+                interval_s=tuning.commit_interval_s,
+                checkpoint_rows=checkpoint_rows,
+            )
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{path}: not a usable database ({exc}); restore it from a "
@@ -106,41 +214,91 @@ class SQLiteStore(ManagementMixin):
             ) from None
 
     @classmethod
-    def open(cls, data_dir: Path) -> SQLiteStore:
+    def open(cls, data_dir: Path, tuning: StoreTuning | None = None) -> SQLiteStore:
         """The store of a data directory with its secret key (created on first start)."""
         path = data_dir / "appliance.db"
         try:
             secrets = SecretBox.open_or_create(data_dir, must_exist=_holds_secrets(path))
         except SecretsError as exc:
             raise StoreError(str(exc)) from None
-        return cls(path, secrets)
+        return cls(path, secrets, tuning)
 
     def close(self) -> None:
-        """Close the connections; every ``save_session`` has already returned durable."""
+        """Close the connections; every write that returned is durable already."""
         self._sessions.close()
         self._db.close()
 
     async def aclose(self) -> None:
-        await self._sessions.flush()
+        await self._sessions.idle()
         self.close()
+
+    async def flush(self) -> None:
+        """Wait until every write handed to the group committer is durable."""
+        await self._sessions.flush()
+
+    @property
+    def stats(self) -> StoreStats:
+        committed = self._sessions.stats
+        return StoreStats(
+            committed.commits + self._direct_commits,
+            committed.checkpoints,
+            self._hits,
+            self._misses,
+        )
 
     # --- caches ------------------------------------------------------------------------------
 
     def _invalidate_device(self, dev_eui: EUI64) -> None:
-        """A management write changed this device's row (the hot path caches nothing yet)."""
+        """A management write changed this device's row, session or nonces."""
+        key = str(dev_eui)
+        self._settings.take(key)
+        self._cached_sessions.take(key)
+        self._handed_addr.pop(key, None)
 
     def _invalidate_profile(self, profile_id: uuid.UUID) -> None:
         """A management write changed or removed this profile."""
         self._profiles.pop(profile_id, None)
 
-    # --- secrets -----------------------------------------------------------------------------
+    def _hand_over(
+        self, dev_eui: str, sealed: bytes | None, stored_addr: str | None
+    ) -> DeviceSession | None:
+        """The newest session of a device, owned by the caller from now on: the cached one
+        (taken out of the cache; ``save_session`` puts it back), else the one waiting for
+        its commit, else ``sealed`` as read from the table."""
+        session = self._cached_sessions.take(dev_eui)
+        if session is not None:
+            self._hits += 1
+        else:
+            self._misses += 1
+            pending = self._sessions.pending.get(dev_eui)
+            if pending is not None and pending.session is not None:
+                session = self._decode(pending.session)
+                stored_addr = None  # the stored row may still have another DevAddr
+            elif sealed is not None:
+                session = self._decode(self._unseal(sealed, f"session:{dev_eui}"))
+        if session is not None and stored_addr is not None:
+            if len(self._handed_addr) >= self.tuning.cache_sessions:
+                self._handed_addr.clear()  # sessions read and never saved; forgetting is safe
+            self._handed_addr[dev_eui] = stored_addr
+        return session
+
+    # --- secrets and encodings ---------------------------------------------------------------
+
+    def _encode(self, session: DeviceSession) -> bytes:
+        return session_codec.encode(session.to_dict(), deflate=self.tuning.deflate_sessions)
+
+    def _decode(self, plain: bytes) -> DeviceSession:
+        try:
+            return DeviceSession.from_dict(session_codec.decode(plain))
+        except session_codec.SessionCodecError as exc:
+            raise StoreError(f"{self.path}: {exc}") from None
+
+    def _seal_plain(self, dev_eui: str, plain: bytes) -> bytes:
+        # Runs in the group committer's worker thread (AESGCM is safe to share).
+        return self._secrets.seal(plain, f"session:{dev_eui}")
 
     def _seal_session(self, dev_eui: EUI64, session: DeviceSession) -> bytes:
-        return self._secrets.seal(json.dumps(session.to_dict()).encode(), f"session:{dev_eui}")
-
-    def _open_session(self, dev_eui: str, blob: bytes) -> DeviceSession:
-        plain = self._unseal(blob, f"session:{dev_eui}")
-        return DeviceSession.from_dict(json.loads(plain))
+        return self._seal_plain(str(dev_eui), self._encode(session))
 
     def _unseal(self, blob: bytes, context: str) -> bytes:
         try:
@@ -158,30 +316,12 @@ class SQLiteStore(ManagementMixin):
         }
         return self._secrets.seal(json.dumps(data).encode(), f"device:{device.dev_eui}")
 
-    def _device_from_row(self, row: sqlite3.Row) -> Device:
-        data: dict[str, Any] = json.loads(row["data"])
-        dev_eui = row["dev_eui"]
-        keys = None
-        if row["root_keys"] is not None:
-            sealed = json.loads(self._unseal(row["root_keys"], f"device:{dev_eui}"))
-            nwk = sealed["nwk_key"]
-            keys = RootKeys(AESKey(sealed["app_key"]), None if nwk is None else AESKey(nwk))
-        session = None
-        if row["session"] is not None:
-            session = self._open_session(dev_eui, row["session"])
-        return Device(
-            EUI64(dev_eui),
-            EUI64(row["join_eui"]),
-            data["name"],
-            uuid.UUID(data["profile_id"]),
-            uuid.UUID(data["application_id"]),
-            keys,
-            data["enabled"],
-            data["skip_f_cnt_check"],
-            session,
-            data["tags"],
-            data["variables"],
-        )
+    def _root_keys(self, dev_eui: str, sealed: bytes | None) -> RootKeys | None:
+        if sealed is None:
+            return None
+        data = json.loads(self._unseal(sealed, f"device:{dev_eui}"))
+        nwk = data["nwk_key"]
+        return RootKeys(AESKey(data["app_key"]), None if nwk is None else AESKey(nwk))
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -203,24 +343,44 @@ class SQLiteStore(ManagementMixin):
             )
 
     async def add_device(self, device: Device) -> None:
+        await self.add_devices((device,))
+
+    async def add_devices(self, devices: Iterable[Device]) -> None:
+        """Add devices (with their sessions, if any) in one transaction: all or none."""
+        await self._sessions.flush()  # a pending update of a deleted namesake must not win
+        rows, sessions = [], []
+        for device in devices:
+            dev_eui = str(device.dev_eui)
+            rows.append(
+                (
+                    dev_eui,
+                    str(device.join_eui),
+                    _device_to_json(device),
+                    self._seal_root_keys(device),
+                    None if device.session is None else str(device.session.dev_addr),
+                )
+            )
+            if device.session is not None:
+                sessions.append((dev_eui, self._seal_session(device.dev_eui, device.session)))
         try:
             with self._db:
-                self._db.execute(
-                    "INSERT INTO devices (dev_eui, join_eui, data, root_keys, dev_addr, session) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        str(device.dev_eui),
-                        str(device.join_eui),
-                        _device_to_json(device),
-                        self._seal_root_keys(device),
-                        None if device.session is None else str(device.session.dev_addr),
-                        None
-                        if device.session is None
-                        else self._seal_session(device.dev_eui, device.session),
-                    ),
+                self._db.execute("BEGIN")
+                self._db.executemany(
+                    "INSERT INTO devices (dev_eui, join_eui, data, root_keys, dev_addr) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    rows,
                 )
+                self._db.executemany("INSERT INTO sessions VALUES (?, ?)", sessions)
         except sqlite3.IntegrityError:
-            raise DuplicateError(f"device {device.dev_eui} exists already") from None
+            taken = self._db.execute(
+                f"SELECT dev_eui FROM devices WHERE dev_eui IN ({','.join('?' * len(rows))})",
+                [row[0] for row in rows],
+            ).fetchone()
+            what = f"device {taken[0]}" if taken else "a device"
+            raise DuplicateError(f"{what} exists already") from None
+        self._direct_commits += 1
+        for row in rows:
+            self._invalidate_device(EUI64(row[0]))
 
     async def enqueue(
         self, dev_eui: EUI64, item: QueueItem, *, expires_at_ns: int | None = None
@@ -251,49 +411,61 @@ class SQLiteStore(ManagementMixin):
     # --- NSStore -----------------------------------------------------------------------------
 
     async def sessions_by_dev_addr(self, dev_addr: DevAddr) -> list[tuple[EUI64, DeviceSession]]:
+        addr = str(dev_addr)
         rows = self._db.execute(
-            "SELECT dev_eui, session FROM devices WHERE dev_addr = ? AND session IS NOT NULL",
-            (str(dev_addr),),
+            "SELECT dev_eui FROM devices WHERE dev_addr = ?", (addr,)
         ).fetchall()
         pending = self._sessions.pending
-        # Read your own writes: updates still waiting for their group commit win, including
-        # a device whose pending session has moved to another DevAddr.
-        sealed = {r["dev_eui"]: bytes(r["session"]) for r in rows if r["dev_eui"] not in pending}
-        sealed.update(self._sessions.pending_for_addr(str(dev_addr)))
-        return [(EUI64(eui), self._open_session(eui, blob)) for eui, blob in sealed.items()]
+        found = []
+        for (dev_eui,) in rows:
+            write = pending.get(dev_eui)
+            if write is not None and write.session is not None:
+                continue  # a newer session waits for its commit: found below, by its DevAddr
+            session = self._hand_over(dev_eui, None, addr)
+            if session is None:
+                session = self._hand_over(dev_eui, self._stored_session(dev_eui), addr)
+            if session is not None:
+                found.append((EUI64(bytes.fromhex(dev_eui)), session))
+        for dev_eui in self._sessions.pending_for_addr(addr):
+            session = self._hand_over(dev_eui, None, None)
+            if session is not None:
+                found.append((EUI64(bytes.fromhex(dev_eui)), session))
+        return found
+
+    def _stored_session(self, dev_eui: str) -> bytes | None:
+        row = self._db.execute(
+            "SELECT session FROM sessions WHERE dev_eui = ?", (dev_eui,)
+        ).fetchone()
+        return None if row is None else bytes(row[0])
 
     async def device(self, dev_eui: EUI64) -> Device | None:
+        """The device with its root keys and its session (handed over, see ``_hand_over``)."""
+        key = str(dev_eui)
         row = self._db.execute(
-            "SELECT * FROM devices WHERE dev_eui = ?", (str(dev_eui),)
+            "SELECT d.dev_eui, d.join_eui, d.data, d.root_keys, d.dev_addr, s.session AS sealed "
+            "FROM devices d LEFT JOIN sessions s ON s.dev_eui = d.dev_eui WHERE d.dev_eui = ?",
+            (key,),
         ).fetchone()
         if row is None:
             return None
-        device = self._device_from_row(row)
-        pending = self._sessions.pending.get(str(dev_eui))
-        if pending is not None:
-            device.session = self._open_session(str(dev_eui), pending[1])
+        device = _settings_from_row(row)
+        device.root_keys = self._root_keys(key, row["root_keys"])
+        device.session = self._hand_over(key, row["sealed"], row["dev_addr"])
         return device
 
     async def device_settings(self, dev_eui: EUI64) -> Device | None:
+        key = str(dev_eui)
+        cached = self._settings.get(key)
+        if cached is not None:
+            return cached
         row = self._db.execute(
-            "SELECT dev_eui, join_eui, data FROM devices WHERE dev_eui = ?", (str(dev_eui),)
+            "SELECT dev_eui, join_eui, data FROM devices WHERE dev_eui = ?", (key,)
         ).fetchone()
         if row is None:
             return None
-        data: dict[str, Any] = json.loads(row["data"])
-        return Device(
-            EUI64(row["dev_eui"]),
-            EUI64(row["join_eui"]),
-            data["name"],
-            uuid.UUID(data["profile_id"]),
-            uuid.UUID(data["application_id"]),
-            None,
-            data["enabled"],
-            data["skip_f_cnt_check"],
-            None,
-            data["tags"],
-            data["variables"],
-        )
+        device = _settings_from_row(row)
+        self._settings.put(key, device)
+        return device
 
     async def profile(self, profile_id: uuid.UUID) -> DeviceProfile | None:
         cached = self._profiles.get(profile_id)
@@ -308,84 +480,100 @@ class SQLiteStore(ManagementMixin):
         return profile
 
     async def dev_nonce_history(self, dev_eui: EUI64, dev_nonce: int) -> DevNonceHistory:
+        key = str(dev_eui)
         row = self._db.execute(
-            "SELECT last_dev_nonce FROM devices WHERE dev_eui = ?", (str(dev_eui),)
+            "SELECT last_dev_nonce FROM devices WHERE dev_eui = ?", (key,)
         ).fetchone()
         seen = self._db.execute(
-            "SELECT 1 FROM dev_nonces WHERE dev_eui = ? AND nonce = ?", (str(dev_eui), dev_nonce)
+            "SELECT 1 FROM dev_nonces WHERE dev_eui = ? AND nonce = ?", (key, dev_nonce)
         ).fetchone()
-        return DevNonceHistory(None if row is None else row["last_dev_nonce"], seen is not None)
+        last = None if row is None else row["last_dev_nonce"]
+        pending = self._sessions.pending.get(key)
+        if pending is not None and pending.dev_nonces:
+            last = pending.dev_nonces[-1]
+            seen = seen or dev_nonce in pending.dev_nonces
+        return DevNonceHistory(last, bool(seen))
 
     async def next_join_nonce(self, dev_eui: EUI64) -> int:
-        with self._db:
+        key = str(dev_eui)
+        pending = self._sessions.pending.get(key)
+        if pending is not None and pending.join_nonce is not None:
+            last = pending.join_nonce
+        else:
             row = self._db.execute(
-                "UPDATE devices SET last_join_nonce = last_join_nonce + 1 WHERE dev_eui = ? "
-                "RETURNING last_join_nonce",
-                (str(dev_eui),),
+                "SELECT last_join_nonce FROM devices WHERE dev_eui = ?", (key,)
             ).fetchone()
-        if row is None:
-            raise StoreError(f"no device {dev_eui}")
-        return int(row[0]) & 0xFFFFFF
+            if row is None:
+                raise StoreError(f"no device {dev_eui}")
+            last = int(row[0])
+        # Reserved at once (a second caller gets the next one), returned once durable.
+        await self._sessions.join_nonce(key, last + 1)
+        return (last + 1) & 0xFFFFFF
 
     async def activate(
         self, dev_eui: EUI64, session: DeviceSession, *, dev_nonce: int, join_nonce: int
     ) -> None:
-        del join_nonce  # reserved by next_join_nonce already
-        await self._sessions.flush()  # an older session update must not land after this
-        with self._db:
-            self._db.execute("BEGIN")
-            self._db.execute(
-                "INSERT OR IGNORE INTO dev_nonces VALUES (?, ?)", (str(dev_eui), dev_nonce)
-            )
-            self._db.execute(
-                "UPDATE devices SET dev_addr = ?, session = ?, last_dev_nonce = ? "
-                "WHERE dev_eui = ?",
-                (
-                    str(session.dev_addr),
-                    self._seal_session(dev_eui, session),
-                    dev_nonce,
-                    str(dev_eui),
-                ),
-            )
-            # A new session starts with an empty downlink state: sent-but-unacknowledged
-            # items belonged to the old session's counters.
-            self._db.execute(
-                "DELETE FROM queue WHERE dev_eui = ? AND f_cnt_down IS NOT NULL", (str(dev_eui),)
-            )
+        del join_nonce  # reserved (durably) by next_join_nonce already
+        await self._activate(dev_eui, session, dev_nonce)
 
     async def activate_abp(self, dev_eui: EUI64, session: DeviceSession) -> None:
         """Give a device an ABP session (see ``appliance.ns.activation``), durably."""
-        await self._sessions.flush()
-        with self._db:
-            self._db.execute("BEGIN")
-            updated = self._db.execute(
-                "UPDATE devices SET dev_addr = ?, session = ? WHERE dev_eui = ?",
-                (str(session.dev_addr), self._seal_session(dev_eui, session), str(dev_eui)),
-            ).rowcount
-            self._db.execute(
-                "DELETE FROM queue WHERE dev_eui = ? AND f_cnt_down IS NOT NULL", (str(dev_eui),)
-            )
-        if not updated:
+        exists = self._db.execute(
+            "SELECT 1 FROM devices WHERE dev_eui = ?", (str(dev_eui),)
+        ).fetchone()
+        if exists is None:
             raise StoreError(f"no device {dev_eui}")
+        await self._activate(dev_eui, session, None)
+
+    async def _activate(
+        self, dev_eui: EUI64, session: DeviceSession, dev_nonce: int | None
+    ) -> None:
+        key = str(dev_eui)
+        plain = self._encode(session)
+        self._handed_addr.pop(key, None)  # an older session saved later must move it back
+        self._cached_sessions.put(key, session)
+        try:
+            await self._sessions.activate(key, str(session.dev_addr), plain, dev_nonce=dev_nonce)
+        except BaseException:
+            self._cached_sessions.take(key)
+            raise
 
     async def save_session(self, dev_eui: EUI64, session: DeviceSession) -> None:
-        # Group-committed with other devices' updates; returns once durable.
-        sealed = self._seal_session(dev_eui, session)
-        await self._sessions.save(str(dev_eui), (str(session.dev_addr), sealed))
+        # Group-committed with other devices' updates; returns once durable. The session is
+        # cached at once (it is the newest) and dropped again if its commit fails.
+        key = str(dev_eui)
+        plain = self._encode(session)
+        addr = str(session.dev_addr)
+        new_addr = self._handed_addr.pop(key, None) != addr
+        self._cached_sessions.put(key, session)
+        try:
+            await self._sessions.save(key, addr, plain, new_dev_addr=new_addr)
+        except BaseException:
+            self._cached_sessions.take(key)
+            raise
 
     async def next_queue_item(self, dev_eui: EUI64, now_ns: int) -> tuple[QueueItem | None, bool]:
-        with self._db:
-            self._db.execute(
-                "DELETE FROM queue WHERE dev_eui = ? AND expires_at_ns IS NOT NULL "
-                "AND expires_at_ns < ? AND f_cnt_down IS NULL",
-                (str(dev_eui), now_ns),
-            )
+        key = str(dev_eui)
         rows = self._db.execute(
-            "SELECT * FROM queue WHERE dev_eui = ? AND f_cnt_down IS NULL ORDER BY seq LIMIT 2",
-            (str(dev_eui),),
+            "SELECT id, f_port, data, confirmed, expires_at_ns FROM queue "
+            "WHERE dev_eui = ? AND f_cnt_down IS NULL ORDER BY seq",
+            (key,),
         ).fetchall()
         if not rows:
             return None, False
+        expired = [
+            (r["id"],)
+            for r in rows
+            if r["expires_at_ns"] is not None and r["expires_at_ns"] < now_ns
+        ]
+        if expired:
+            # Written only when something expired: an empty queue costs no write lock.
+            with self._db:
+                self._db.executemany("DELETE FROM queue WHERE id = ?", expired)
+            self._direct_commits += 1
+            rows = [r for r in rows if (r["id"],) not in expired]
+            if not rows:
+                return None, False
         first = rows[0]
         item = QueueItem(
             uuid.UUID(first["id"]), first["f_port"], bytes(first["data"]), bool(first["confirmed"])
@@ -402,6 +590,7 @@ class SQLiteStore(ManagementMixin):
                 )
             else:
                 self._db.execute("DELETE FROM queue WHERE id = ?", (str(item_id),))
+        self._direct_commits += 1
 
     async def queue_item_acknowledged(self, dev_eui: EUI64, f_cnt_down: int) -> uuid.UUID | None:
         with self._db:
@@ -409,6 +598,7 @@ class SQLiteStore(ManagementMixin):
                 "DELETE FROM queue WHERE dev_eui = ? AND f_cnt_down = ? RETURNING id",
                 (str(dev_eui), f_cnt_down),
             ).fetchone()
+        self._direct_commits += 1
         return None if row is None else uuid.UUID(row[0])
 
     async def drop_queue_item(self, dev_eui: EUI64, item_id: uuid.UUID) -> None:
@@ -416,3 +606,4 @@ class SQLiteStore(ManagementMixin):
             self._db.execute(
                 "DELETE FROM queue WHERE dev_eui = ? AND id = ?", (str(dev_eui), str(item_id))
             )
+        self._direct_commits += 1

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from appliance.devicesim import EndDevice
+from appliance.devicesim import EndDevice, TransmissionKind
 from appliance.devicesim.radio import FSKParameters, LoRaParameters
 from appliance.devicesim.results import DownlinkResult
 from appliance.lorawan.regions import Region
@@ -38,10 +38,26 @@ def _modulation(parameters: LoRaParameters | FSKParameters) -> LoRaModulation | 
     )
 
 
+# What ``Fleet.counters`` counts, by transmission kind and downlink outcome.
+_SENT = {
+    TransmissionKind.DATA: "uplinks",
+    TransmissionKind.JOIN_REQUEST: "join_requests",
+    TransmissionKind.REJOIN_REQUEST: "rejoin_requests",
+}
+
+
 class Fleet:
-    def __init__(self, region: Region, devices: Sequence[SimulatedDevice]) -> None:
+    """``counters``: ``uplinks`` (data frames, repetitions included), ``join_requests``,
+    ``rejoin_requests``; ``joins`` (join-accepts taken), ``downlinks`` (data downlinks taken),
+    ``acks`` (of a confirmed uplink), ``downlinks_refused``. With ``keep_results`` (tests),
+    ``results`` keeps every downlink outcome; a long-running fleet keeps only the counters."""
+
+    def __init__(
+        self, region: Region, devices: Sequence[SimulatedDevice], *, keep_results: bool = False
+    ) -> None:
         self.region = region
         self.devices = list(devices)
+        self.keep_results = keep_results
         self.results: list[tuple[EndDevice, DownlinkResult]] = []
         self.counters: Counter[str] = Counter()
 
@@ -51,7 +67,7 @@ class Fleet:
             transmission = simulated.device.next_transmission(now_ns)
             if transmission is None:
                 continue
-            self.counters["uplinks"] += 1
+            self.counters[_SENT[transmission.kind]] += 1
             air(
                 AirPacket(
                     transmission.phy_payload,
@@ -79,11 +95,19 @@ class Fleet:
                         data_rate,
                         transmission.start_ns,
                     )
-                    self.counters[
-                        "downlinks_accepted" if result.accepted else "downlinks_refused"
-                    ] += 1
-                    self.results.append((device, result))
+                    self._count(result)
+                    if self.keep_results:
+                        self.results.append((device, result))
                     break
+
+    def _count(self, result: DownlinkResult) -> None:
+        if not result.accepted:
+            self.counters["downlinks_refused"] += 1
+        elif result.joined:
+            self.counters["joins"] += 1
+        else:
+            self.counters["downlinks"] += 1
+            self.counters["acks"] += result.ack
 
     def next_wakeup_ns(self) -> int | None:
         wakeups = [w for s in self.devices if (w := s.device.next_wakeup_ns()) is not None]

@@ -24,7 +24,7 @@ from appliance.devicesim import (
 from appliance.lorawan import security
 from appliance.lorawan.codec import decode_phy_payload
 from appliance.lorawan.fcnt import reconstruct_f_cnt
-from appliance.lorawan.frames import DataFrame, FCtrl, JoinRequest, RejoinRequest02
+from appliance.lorawan.frames import DataFrame, FCtrl, JoinRequest, RejoinRequest02, RejoinRequest1
 from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr, NetID
 from appliance.lorawan.join_accept import CFList, DLSettings, JoinAccept
 from appliance.lorawan.maccommands import MACCommand, decode_mac_commands, encode_mac_commands
@@ -189,16 +189,22 @@ class Network:
 
     def accept_rejoin(self, tx: Transmission, *, dev_addr: DevAddr | None = None) -> bytes:
         request = decode_phy_payload(tx.phy_payload)
-        assert isinstance(request, RejoinRequest02)
         assert self.keys is not None
-        assert security.verify_rejoin_request(request, self.keys.s_nwk_s_int_key)
+        if isinstance(request, RejoinRequest1):
+            js_int = security.derive_js_int_key(NWK_KEY, DEV_EUI)
+            assert security.verify_rejoin_request(request, js_int)
+            nonce = request.rj_count1
+        else:
+            assert isinstance(request, RejoinRequest02)
+            assert security.verify_rejoin_request(request, self.keys.s_nwk_s_int_key)
+            nonce = request.rj_count0
         self.join_nonce += 1
         if dev_addr is not None:
             self.dev_addr = dev_addr
         accept = JoinAccept(
             self.join_nonce, self.net_id, self.dev_addr, DLSettings(opt_neg=True), 1, None
         )
-        return self._seal(accept, request.rj_count0, NWK_KEY, request.rejoin_type)
+        return self._seal(accept, nonce, NWK_KEY, request.rejoin_type)
 
     # --- data ----------------------------------------------------------------------------
 

@@ -1,11 +1,13 @@
-"""LoRaWAN 1.1 specifics: uplink MIC inputs, ForceRejoinReq, periodic rejoins."""
+"""LoRaWAN 1.1 specifics: uplink MIC inputs, ForceRejoinReq, periodic and type 1 rejoins."""
 
 from __future__ import annotations
+
+import pytest
 
 from appliance.devicesim import TransmissionKind
 from appliance.lorawan import security
 from appliance.lorawan.codec import decode_phy_payload
-from appliance.lorawan.frames import DataFrame, RejoinRequest02
+from appliance.lorawan.frames import DataFrame, RejoinRequest02, RejoinRequest1
 from appliance.lorawan.identifiers import DevAddr
 from appliance.lorawan.maccommands import (
     ForceRejoinReq,
@@ -14,7 +16,7 @@ from appliance.lorawan.maccommands import (
     RekeyInd,
 )
 
-from .network import NET_ID, S, deliver, exchange, joined, next_tx, otaa_config
+from .network import JOIN_EUI, NET_ID, S, deliver, exchange, joined, next_tx, otaa_config
 
 
 def test_uplink_mic_covers_the_data_rate_and_channel() -> None:
@@ -84,3 +86,32 @@ def test_rejoin_accept_for_a_1_0_device_is_unexpected() -> None:
     network.read_uplink(next_tx(dev))
     result = deliver(dev, network.accept_join(join_tx))
     assert not result.accepted
+
+
+def test_type_1_rejoins_count_rj_count1_across_sessions() -> None:
+    dev, network, _ = joined(otaa_config("1.1", uplink_interval_s=3600))
+    exchange(dev, network, commands=(RekeyConf(minor=1),))
+    counters = []
+    for _ in range(2):
+        dev.request_rejoin(0, rejoin_type=1)  # as soon as the device may send
+        tx = next_tx(dev)
+        assert tx.kind is TransmissionKind.REJOIN_REQUEST
+        request = decode_phy_payload(tx.phy_payload)
+        assert isinstance(request, RejoinRequest1)
+        assert (request.join_eui, request.dev_eui) == (JOIN_EUI, dev.config.dev_eui)
+        counters.append(request.rj_count1)
+        result = deliver(dev, network.accept_rejoin(tx))
+        assert result.accepted and result.joined, result.reason
+        assert dev.session is not None and dev.session.keys == network.keys
+        assert dev.session.rj_count0 == 0
+    assert counters == [0, 1]  # RJcount1 goes on: a new session does not restart it
+    assert dev.snapshot()["join"]["next_rj_count1"] == 2
+
+
+def test_rejoin_requests_need_a_joined_1_1_session() -> None:
+    dev, _, _ = joined(otaa_config("1.0.4"))
+    with pytest.raises(ValueError, match=r"1\.1"):
+        dev.request_rejoin(0)
+    dev11, _, _ = joined(otaa_config("1.1"))
+    with pytest.raises(ValueError, match="rejoin_type"):
+        dev11.request_rejoin(0, rejoin_type=3)

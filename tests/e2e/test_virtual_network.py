@@ -20,7 +20,7 @@ from appliance.ns import mac
 from appliance.ns.activation import abp_session
 from appliance.ns.device import Device, RootKeys
 from appliance.ns.downlink.data import QueueItem
-from appliance.ns.events import JoinEvent, NSEvent, TxAckEvent
+from appliance.ns.events import JoinEvent, LogEvent, NSEvent, TxAckEvent
 from appliance.ns.network import NetworkSettings
 from appliance.ns.profile import DeviceProfile, MACVersion
 from appliance.ns.server import NetworkServer
@@ -140,7 +140,7 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     server = NetworkServer(
         settings, store, [backend], emit=events.append, clock=clock, rng=random.Random(7)
     )
-    fleet = Fleet(EU868, [])
+    fleet = Fleet(EU868, [], keep_results=True)
     backend.listen(fleet.hear)
     await server.start()
     try:
@@ -242,18 +242,74 @@ async def test_lorawan_1_1_rejoin_rekeys_the_session(site: Site) -> None:
     assert device.activated
     stored = await site.store.device(EUI64(0x40))
     assert stored is not None and stored.session is not None
-    first_keys = stored.session.keys
-    # The network orders a type 2 rejoin (new keys, same radio settings).
-    session = stored.session
-    mac.queue_request(session, mac.force_rejoin_request(session, EU868, rejoin_type=2, data_rate=5))
-    await site.store.save_session(EUI64(0x40), session)
-    before = len([e for e in _of(site.events, UplinkEvent) if e.dev_eui == EUI64(0x40)])  # type: ignore[attr-defined]
-    await site.run_for(90 * S)
-    stored = await site.store.device(EUI64(0x40))
+    keys_seen = [stored.session.keys]
+    # The network orders a type 2 rejoin (new keys, same radio settings), then a type 0 one:
+    # the device restarts RJcount0 with each new session, and the network with it.
+    for rejoin_type in (2, 0):
+        session = stored.session
+        mac.queue_request(
+            session, mac.force_rejoin_request(session, EU868, rejoin_type=rejoin_type, data_rate=5)
+        )
+        await site.store.save_session(EUI64(0x40), session)
+        before = len([e for e in _of(site.events, UplinkEvent) if e.dev_eui == EUI64(0x40)])  # type: ignore[attr-defined]
+        await site.run_for(90 * S)
+        stored = await site.store.device(EUI64(0x40))
+        assert stored is not None and stored.session is not None
+        assert stored.session.keys not in keys_seen  # the device moved to the rejoin's session
+        keys_seen.append(stored.session.keys)
+        assert stored.session.pending_rejoin_session is None
+        assert stored.session.pending_mac_requests.get(0x0E) is None  # the rejoin answered it
+        after = [e for e in _of(site.events, UplinkEvent) if e.dev_eui == EUI64(0x40)]  # type: ignore[attr-defined]
+        assert len(after) > before
+        assert after[-1].data == b"\x01\x02\x03"  # type: ignore[attr-defined]
+    assert site.server.metrics.rejoins == 2
+
+
+async def test_lorawan_1_1_type_1_rejoin_restores_the_session(site: Site) -> None:
+    profile = DeviceProfile(
+        "1.1", "EU868", mac_version=MACVersion.LORAWAN_1_1_0, device_status_req_interval=0
+    )
+    await site.store.add_profile(profile)
+    device = await site.add_device(0x41, LoRaWANVersion.V1_1, profile=profile)
+    await site.run_for(30 * S)
+    assert device.activated
+    stored = await site.store.device(EUI64(0x41))
     assert stored is not None and stored.session is not None
-    assert stored.session.keys != first_keys  # the device moved to the rejoin's session
-    assert stored.session.pending_rejoin_session is None
-    assert stored.session.rejoin_count_0 > 0
-    after = [e for e in _of(site.events, UplinkEvent) if e.dev_eui == EUI64(0x40)]  # type: ignore[attr-defined]
-    assert len(after) > before
-    assert after[-1].data == b"\x01\x02\x03"  # type: ignore[attr-defined]
+    keys_seen = [stored.session.keys]
+    for expected_rj_count1 in (1, 2):
+        # The device lost its session context: a type 1 request (JSIntKey, RJcount1).
+        device.request_rejoin(site.clock.now, rejoin_type=1)
+        before = len([e for e in _of(site.events, UplinkEvent) if e.dev_eui == EUI64(0x41)])  # type: ignore[attr-defined]
+        await site.run_for(60 * S)
+        stored = await site.store.device(EUI64(0x41))
+        assert stored is not None and stored.session is not None
+        assert stored.session.keys not in keys_seen
+        keys_seen.append(stored.session.keys)
+        assert stored.session.pending_rejoin_session is None
+        assert stored.session.rejoin_count_1 == expected_rj_count1
+        after = [e for e in _of(site.events, UplinkEvent) if e.dev_eui == EUI64(0x41)]  # type: ignore[attr-defined]
+        assert len(after) > before
+        assert after[before].f_cnt == 0  # type: ignore[attr-defined]  # the new session's counter
+    assert site.server.metrics.rejoins == 2
+    assert not [e for e in _of(site.events, LogEvent) if e.dev_eui == EUI64(0x41)]  # type: ignore[attr-defined]
+
+
+async def test_the_network_moves_rx1_frequencies_and_caps_the_duty_cycle(site: Site) -> None:
+    # Every uplink channel answers in RX1 on 869.1 MHz (DlChannelReq), and the devices keep
+    # to a 1/4 aggregated duty cycle (DutyCycleReq): wishes the session must record.
+    moved = dict.fromkeys(range(8), 869_100_000)
+    site.server.pipeline.policy = mac.MACPolicy(dl_channels=moved, max_duty_cycle=2)
+    device = await site.add_device(0x60, LoRaWANVersion.V1_0_3)
+    await site.run_for(120 * S)
+    stored = await site.store.device(EUI64(0x60))
+    assert stored is not None and stored.session is not None
+    assert stored.session.rx1_frequencies == moved
+    assert stored.session.max_duty_cycle == 2
+    assert device.settings.max_duty_cycle == 2
+    assert {c.rx1_frequency for c in device.enabled_channels} == {869_100_000}
+    await site.store.enqueue(EUI64(0x60), QueueItem(uuid.uuid4(), 9, b"\x99"))
+    await site.run_for(40 * S)
+    received = [r for d, r in site.fleet.results if d is device and r.payloads]
+    assert received and received[-1].payloads[0].data == b"\x99"
+    stats = site.backend.concentrator.stats(site.clock.now)
+    assert stats.tx_packets_per_frequency.get(869_100_000, 0) > 0

@@ -6,12 +6,14 @@ import asyncio
 import uuid
 from pathlib import Path
 
+import pytest
+
 from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr
 from appliance.lorawan.security import SessionKeys
 from appliance.ns.device import Device
 from appliance.ns.profile import DeviceProfile, MACVersion
 from appliance.ns.session import DeviceSession
-from appliance.ns.sqlite_store import SQLiteStore
+from appliance.ns.sqlite_store import DuplicateError, SQLiteStore, StoreTuning
 
 
 def _session(dev_addr: int, f_cnt_up: int) -> DeviceSession:
@@ -35,9 +37,9 @@ async def test_concurrent_saves_share_commits_and_all_become_durable(tmp_path: P
     for n in range(1, 201):
         await store.add_device(Device(EUI64(n), EUI64(0), "d", profile.id, uuid.uuid4()))
     await asyncio.gather(*(store.save_session(EUI64(n), _session(n, n)) for n in range(1, 201)))
-    committer = store._sessions
-    assert committer.rows_written == 200
-    assert committer.commits < 20  # 200 updates, a handful of fsyncs
+    committed = store._sessions.stats
+    assert committed.rows_written == 200
+    assert committed.commits < 20  # 200 updates, a handful of fsyncs
     await store.aclose()
     reopened = SQLiteStore.open(tmp_path)
     try:
@@ -63,4 +65,75 @@ async def test_reads_see_updates_waiting_for_their_commit(tmp_path: Path) -> Non
     assert device is not None and device.session is not None and device.session.f_cnt_up == 2
     await save
     assert [s.f_cnt_up for _, s in await store.sessions_by_dev_addr(DevAddr(0x200))] == [2]
+    await store.aclose()
+
+
+async def _store(tmp_path: Path, devices: int, tuning: StoreTuning | None = None) -> SQLiteStore:
+    store = SQLiteStore.open(tmp_path, tuning)
+    profile = DeviceProfile("p", "EU868")
+    await store.add_profile(profile)
+    await store.add_devices(
+        Device(EUI64(n), EUI64(0), "d", profile.id, uuid.uuid4()) for n in range(1, devices + 1)
+    )
+    return store
+
+
+async def test_a_device_saved_twice_before_its_commit_is_written_once(tmp_path: Path) -> None:
+    store = await _store(tmp_path, 1)
+    await asyncio.gather(
+        store.save_session(EUI64(1), _session(1, 1)), store.save_session(EUI64(1), _session(1, 2))
+    )
+    assert store._sessions.stats.rows_written == 1
+    await store.aclose()
+    reopened = SQLiteStore.open(tmp_path)
+    device = await reopened.device(EUI64(1))
+    assert device is not None and device.session is not None and device.session.f_cnt_up == 2
+    reopened.close()
+
+
+async def test_under_steady_load_commits_wait_for_the_interval(tmp_path: Path) -> None:
+    store = await _store(tmp_path, 11, StoreTuning(commit_interval_s=0.05))
+    first = asyncio.ensure_future(store.save_session(EUI64(1), _session(1, 1)))
+    later = []
+    for n in range(2, 12):
+        for _ in range(3):  # updates arriving one by one while the first is written
+            await asyncio.sleep(0)
+        later.append(asyncio.ensure_future(store.save_session(EUI64(n), _session(n, n))))
+    await asyncio.gather(first, *later)
+    assert store._sessions.stats.commits == 2  # the first alone, the ten others together
+    await store.aclose()
+
+
+async def test_checkpoints_follow_the_written_rows(tmp_path: Path) -> None:
+    store = await _store(tmp_path, 300, StoreTuning(checkpoint_wal_bytes=1))  # 100 rows
+    for start in range(1, 301, 50):
+        await asyncio.gather(
+            *(store.save_session(EUI64(n), _session(n, n)) for n in range(start, start + 50))
+        )
+        await store._sessions.idle()  # checkpoints run beside the commits
+    assert store.stats.checkpoints == 3
+    await store.aclose()
+
+
+async def test_devices_added_together_are_added_all_or_none(tmp_path: Path) -> None:
+    store = await _store(tmp_path, 2)
+    profile = DeviceProfile("q", "EU868")
+    await store.add_profile(profile)
+    with pytest.raises(DuplicateError, match="device 0000000000000002 exists already"):
+        await store.add_devices(
+            Device(EUI64(n), EUI64(0), "d", profile.id, uuid.uuid4(), session=_session(n, 0))
+            for n in (3, 2)
+        )
+    assert await store.device(EUI64(3)) is None
+    await store.aclose()
+
+
+async def test_a_device_written_again_at_once_does_not_wait_for_the_interval(
+    tmp_path: Path,
+) -> None:
+    # A flow answering an uplink saves the session, then again before its downlink leaves.
+    store = await _store(tmp_path, 2, StoreTuning(commit_interval_s=30.0))
+    await store.save_session(EUI64(1), _session(1, 1))
+    await asyncio.wait_for(store.save_session(EUI64(1), _session(1, 2)), timeout=5)
+    assert store._sessions.stats.commits == 2
     await store.aclose()

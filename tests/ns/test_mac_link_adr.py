@@ -216,6 +216,25 @@ def test_adr_asks_for_a_faster_data_rate() -> None:
     assert pending_requests(session, ctx) == [LinkADRReq(5, 1, 0x0007, 0, 1)]
 
 
+def _weak_history(tx_power_index: int) -> list[UplinkHistoryEntry]:
+    return [UplinkHistoryEntry(i, -18.0, -120, tx_power_index, 1) for i in range(20)]
+
+
+def test_adr_keeps_above_a_power_the_device_refused() -> None:
+    # A weak link at DR0 asks for more power; the device once refused index 0.
+    ctx = make_ctx(uplink=UplinkMeta(dr=0, max_snr=-18.0))  # margin -8 dB: two steps up
+    free = make_session(adr=True, tx_power_index=2, uplink_history=_weak_history(2))
+    assert pending_requests(free, ctx) == [LinkADRReq(0, 0, 0x0007, 0, 1)]
+    limited = make_session(
+        adr=True, tx_power_index=2, min_supported_tx_power_index=1, uplink_history=_weak_history(2)
+    )
+    assert pending_requests(limited, ctx) == [LinkADRReq(0, 1, 0x0007, 0, 1)]
+    at_limit = make_session(
+        adr=True, tx_power_index=1, min_supported_tx_power_index=1, uplink_history=_weak_history(1)
+    )
+    assert pending_requests(at_limit, ctx) == []
+
+
 def test_adr_changes_nothing_without_an_uplink_or_when_the_network_disables_it() -> None:
     session = make_session(adr=True, uplink_history=_strong_history())
     assert pending_requests(session, make_ctx()) == []

@@ -28,6 +28,8 @@ from appliance.lorawan.maccommands import (
 from appliance.lorawan.regions import get_region
 from appliance.ns.mac import (
     QUEUED,
+    ADRAckParams,
+    ForceRejoin,
     MACEvent,
     MACPolicy,
     PingSlotChannel,
@@ -42,10 +44,11 @@ from appliance.ns.mac import (
     pending_requests,
     queue_request,
     record_sent,
+    rejoin_request_received,
 )
 from appliance.ns.profile import DeviceProfile, MACVersion
 from appliance.ns.session import ExtraChannel, PendingMACRequest
-from tests.ns.test_mac_support import DAY_NS, make_ctx, make_session, send
+from tests.ns.test_mac_support import DAY_NS, SENT_AT, make_ctx, make_session, send
 
 V1_1 = MACVersion.LORAWAN_1_1_0
 EU868 = get_region("EU868")
@@ -179,6 +182,73 @@ def test_ping_slot_channel_for_class_b_devices() -> None:
     assert pending_requests(make_session(), make_ctx(policy=policy)) == []
 
 
+def test_duty_cycle_until_the_device_applies_the_network_cap() -> None:
+    policy = MACPolicy(max_duty_cycle=7)
+    assert pending_requests(make_session(), make_ctx(policy=policy)) == [DutyCycleReq(7)]
+    assert pending_requests(make_session(max_duty_cycle=7), make_ctx(policy=policy)) == []
+    assert pending_requests(make_session(max_duty_cycle=7), make_ctx()) == []  # no opinion
+
+
+def test_adr_param_setup_for_1_1_sessions_until_applied() -> None:
+    policy = MACPolicy(adr_ack=ADRAckParams(limit_exp=8, delay_exp=4))
+    wanted = [ADRParamSetupReq(8, 4)]
+    assert pending_requests(make_session(version=V1_1), make_ctx(policy=policy)) == wanted
+    assert pending_requests(make_session(), make_ctx(policy=policy)) == []  # 1.0.x
+    applied = make_session(version=V1_1, adr_ack_limit_exp=8, adr_ack_delay_exp=4)
+    assert pending_requests(applied, make_ctx(policy=policy)) == []
+    defaults = MACPolicy(adr_ack=ADRAckParams(limit_exp=6, delay_exp=5))
+    assert pending_requests(make_session(version=V1_1), make_ctx(policy=defaults)) == []
+
+
+def test_dl_channel_moves_defined_channels_and_moves_them_back() -> None:
+    policy = MACPolicy(dl_channels={1: 869_100_000, 9: 869_300_000})  # 9 is not defined
+    ctx = make_ctx(policy=policy)
+    assert pending_requests(make_session(), ctx) == [DlChannelReq(1, 869_100_000)]
+    applied = make_session(rx1_frequencies={1: 869_100_000})
+    assert pending_requests(applied, ctx) == []
+    # No longer wanted: back to the channel's own frequency.
+    assert pending_requests(applied, make_ctx()) == [DlChannelReq(1, 868_300_000)]
+    assert pending_requests(make_session("US915"), make_ctx("US915", policy=policy)) == []
+
+
+def test_beacon_frequency_for_class_b_devices() -> None:
+    policy = MACPolicy(beacon_frequency=869_100_000)
+    class_b = make_ctx(policy=policy, profile={"supports_class_b": True})
+    assert pending_requests(make_session(), class_b) == [BeaconFreqReq(869_100_000)]
+    assert pending_requests(make_session(beacon_frequency=869_100_000), class_b) == []
+    assert pending_requests(make_session(), make_ctx(policy=policy)) == []  # class A only
+
+
+def test_force_rejoin_when_the_counters_reach_the_threshold() -> None:
+    policy = MACPolicy(force_rejoin=ForceRejoin(at_f_cnt=1000, rejoin_type=2, period=1))
+    ctx = make_ctx(policy=policy)
+    assert pending_requests(make_session(version=V1_1, f_cnt_up=999, dr=4), ctx) == []
+    due = make_session(version=V1_1, n_f_cnt_down=1000, dr=4)
+    assert pending_requests(due, ctx) == [
+        ForceRejoinReq(period=1, max_retries=0, rejoin_type=2, data_rate=4)
+    ]
+    assert pending_requests(make_session(f_cnt_up=5000), ctx) == []  # 1.0.x cannot rejoin
+    under_way = make_session(version=V1_1, f_cnt_up=5000, pending_rejoin_session=make_session())
+    assert pending_requests(under_way, ctx) == []
+    send(due, *pending_requests(due, ctx))
+    assert pending_requests(due, ctx) == []  # awaiting the rejoin-request
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: MACPolicy(max_duty_cycle=16), "max_duty_cycle"),
+        (lambda: ADRAckParams(limit_exp=16, delay_exp=0), "limit_exp"),
+        (lambda: ForceRejoin(at_f_cnt=0), "at_f_cnt"),
+        (lambda: ForceRejoin(at_f_cnt=10, rejoin_type=1), "rejoin_type"),
+        (lambda: ForceRejoin(at_f_cnt=10, period=8), "period"),
+    ],
+)
+def test_policy_values_are_checked(build: object, message: str) -> None:
+    with pytest.raises(InvalidValueError, match=message):
+        build()  # type: ignore[operator]
+
+
 def test_priority_order() -> None:
     session = make_session(version=V1_1, last_device_status_request_ns=None)
     ctx = make_ctx(
@@ -245,14 +315,28 @@ def test_an_unanswered_queued_request_is_retried() -> None:
     assert pending_requests(session, ctx) == [DutyCycleReq(4)]
 
 
-def test_force_rejoin_is_sent_once_and_not_awaited() -> None:
+def test_force_rejoin_is_answered_by_a_rejoin_request_not_a_mac_command() -> None:
     session = make_session(version=V1_1)
     queue_request(session, force_rejoin_request(session, EU868, rejoin_type=2, data_rate=3))
     ctx = make_ctx()
     sent = pending_requests(session, ctx)
     assert sent == [ForceRejoinReq(period=0, max_retries=0, rejoin_type=2, data_rate=3)]
     send(session, *sent)
+    assert session.pending_mac_requests[ForceRejoinReq.CID].sent_at_f_cnt_down == SENT_AT
+    assert rejoin_request_received(session)
     assert session.pending_mac_requests == {}
+    assert not rejoin_request_received(session)  # nothing pending any more
+
+
+def test_a_data_uplink_instead_of_the_forced_rejoin_is_a_failure_and_it_is_sent_again() -> None:
+    session = make_session(version=V1_1)
+    queue_request(session, force_rejoin_request(session, EU868, rejoin_type=0, data_rate=3))
+    ctx = make_ctx()
+    send(session, *pending_requests(session, ctx))
+    result = handle_uplink_mac_commands(session, [], ctx)
+    assert [getattr(e, "code", None) for e in result.events] == ["unanswered"]
+    assert session.mac_command_error_count == {ForceRejoinReq.CID: 1}
+    assert pending_requests(session, ctx) == [ForceRejoinReq(0, 0, 0, 3)]
 
 
 def test_only_operator_commands_can_be_queued() -> None:

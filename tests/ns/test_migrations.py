@@ -22,6 +22,11 @@ SAMPLE_ROWS: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             "INSERT INTO devices (dev_eui, join_eui, data) VALUES (?, ?, ?)",
             ("0000000000000001", "0000000000000002", "{}"),
         ),
+        (
+            "INSERT INTO devices (dev_eui, join_eui, data, dev_addr, session) "
+            "VALUES (?, ?, ?, ?, ?)",
+            ("0000000000000003", "0000000000000002", "{}", "26000003", b"sealed session"),
+        ),
         ("INSERT INTO dev_nonces VALUES (?, ?)", ("0000000000000001", 7)),
         (
             "INSERT INTO queue (id, dev_eui, f_port, data, confirmed) VALUES (?, ?, ?, ?, ?)",
@@ -39,6 +44,7 @@ SAMPLE_ROWS: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             ("u", "a@b.c", 1, "h", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),
         ),
     ],
+    3: [("INSERT INTO sessions VALUES (?, ?)", ("0000000000000001", b"session of 1"))],
 }
 
 
@@ -57,6 +63,35 @@ def test_migrates_from_every_version(tmp_path: Path, start: int) -> None:
         assert db.execute("SELECT data FROM queue").fetchall() == [(b"x",)]
     if start >= 2:
         assert db.execute("SELECT name FROM applications").fetchall() == [("app",)]
+    sessions = dict(db.execute("SELECT dev_eui, session FROM sessions").fetchall())
+    if 1 <= start < 3:
+        # Version 3 moved the sessions out of the devices rows.
+        assert sessions == {"0000000000000003": b"sealed session"}
+        assert db.execute("SELECT count(*) FROM devices WHERE session IS NOT NULL").fetchone() == (
+            0,
+        )
+    if start >= 3:
+        assert sessions["0000000000000001"] == b"session of 1"
+    db.close()
+
+
+def test_sessions_follow_their_device(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "appliance.db", isolation_level=None)
+    migrate(db, 0, 2)
+    for dev_eui in ("01", "02"):
+        db.execute(
+            "INSERT INTO devices (dev_eui, join_eui, data, session) VALUES (?, '00', '{}', ?)",
+            (dev_eui, b"s" + dev_eui.encode()),
+        )
+    migrate(db, 2)
+    # What older code does to end a session (deactivation) or a device still works.
+    db.execute("UPDATE devices SET dev_addr = NULL, session = NULL WHERE dev_eui = '01'")
+    assert db.execute("SELECT dev_eui FROM sessions").fetchall() == [("02",)]
+    db.execute("DELETE FROM devices WHERE dev_eui = '02'")
+    assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
+    # The lookup of every data uplink reads the index only.
+    plan = db.execute("EXPLAIN QUERY PLAN SELECT dev_eui FROM devices WHERE dev_addr = 'x'")
+    assert "COVERING INDEX devices_dev_addr_eui" in plan.fetchone()[3]
     db.close()
 
 

@@ -13,8 +13,10 @@ from appliance.ns.events import NSEvent
 from appliance.ns.network import NetworkSettings
 from appliance.ns.server import NetworkServer
 from appliance.ns.sqlite_store import SQLiteStore
+from appliance.ns.uplink.data_flow import AckEvent
 from hal.backend import BackendError
 from hal.model import (
+    CRCStatus,
     DownlinkFrame,
     DownlinkItem,
     DownlinkTxInfo,
@@ -22,8 +24,21 @@ from hal.model import (
     LoRaChannel,
     LoRaModulation,
     TxAckStatus,
+    UplinkFrame,
+    UplinkRxInfo,
+    UplinkTxInfo,
 )
 from hal.virtual_radio import VirtualConcentrator, VirtualConcentratorConfig, VirtualRadioBackend
+from tests.ns.class_a import (
+    DEV1,
+    PROFILE_1_0,
+    Uplink,
+    data_up,
+    deduplicated,
+    device,
+    queued,
+    session,
+)
 
 CHANNEL = LoRaChannel(868_100_000, 125_000, (7,))
 
@@ -80,3 +95,70 @@ async def test_a_backend_that_cannot_start_stops_the_ones_already_started(tmp_pa
         assert good._task is None  # stopped again
     finally:
         store.close()
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1_000 * 10**9
+
+    def __call__(self) -> int:
+        return self.now
+
+
+async def test_the_timer_task_reports_an_overdue_ack(tmp_path: Path) -> None:
+    store = SQLiteStore.open(tmp_path)
+    await store.add_profile(PROFILE_1_0)
+    await store.add_device(device(stored_session=session(conf_f_cnt=5)))
+    entry = queued(confirmed=True)
+    await store.enqueue(DEV1, entry.item)
+    await store.queue_item_sent(DEV1, entry.item.id, f_cnt_down=5, confirmed=True)
+    clock = _Clock()
+    events: list[NSEvent] = []
+    server = NetworkServer(NetworkSettings(), store, [], emit=events.append, clock=clock)
+    await server.start()
+    try:
+        server.pipeline.ack_timers.arm(DEV1, 5, clock.now + 60 * 10**9)
+        server.wake()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        await server.settle()
+        assert events == []
+        clock.now += 60 * 10**9
+        server.wake()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        await server.settle()
+        assert events == [AckEvent(DEV1, 5, acknowledged=False)]
+        assert await store.queue(DEV1) == []
+        assert server.metrics.ack_timeouts == 1
+    finally:
+        await server.stop()
+        store.close()
+
+
+async def test_frames_the_de_duplication_refuses_are_counted_with_the_others(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore.open(tmp_path)
+    server = NetworkServer(NetworkSettings(), store, [], emit=lambda event: None)
+    bad_crc = UplinkFrame(
+        b"\x40" * 12,
+        UplinkTxInfo(868_100_000, LoRaModulation(125_000, 7)),
+        UplinkRxInfo(EUI64(1), crc_status=CRCStatus.BAD_CRC),
+    )
+    assert not server.dedup.add(bad_crc, 0)
+    assert server.metrics.dropped == {"crc_not_ok": 1}
+    store.close()
+
+
+async def test_a_failure_inside_the_pipeline_costs_one_uplink_not_the_server(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore.open(tmp_path)
+    await store.add_profile(PROFILE_1_0)
+    await store.add_device(device(stored_session=session()))
+    server = NetworkServer(NetworkSettings(), store, [], emit=lambda event: None)
+    store.close()  # the database goes away under the server's feet
+    uplink = deduplicated(Uplink(data_up(10)), 0)
+    await server._handle(uplink)
+    assert server.metrics.dropped == {"internal_error": 1}

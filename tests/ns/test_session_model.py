@@ -61,6 +61,16 @@ def sessions(draw: st.DrawFn, depth: int = 0) -> DeviceSession:
         },
         mac_command_error_count=draw(st.dictionaries(st.integers(1, 32), st.integers(0, 9))),
         last_device_status_request_ns=draw(st.none() | st.integers(0, 2**62)),
+        conf_f_cnt_timed_out=draw(st.booleans()),
+        max_duty_cycle=draw(st.integers(0, 15)),
+        adr_ack_limit_exp=draw(st.integers(0, 15)),
+        adr_ack_delay_exp=draw(st.integers(0, 15)),
+        rx1_frequencies=draw(
+            st.dictionaries(st.integers(0, 15), st.integers(400_000_000, 10**9), max_size=3)
+        ),
+        beacon_frequency=draw(st.integers(0, 10**9)),
+        min_supported_tx_power_index=draw(st.integers(0, 15)),
+        rejoin_count_1=draw(st.integers(0, 0xFFFF)),
         pending_rejoin_session=draw(sessions(depth + 1))
         if depth == 0 and draw(st.booleans())
         else None,
@@ -89,3 +99,29 @@ def test_uplink_history_is_bounded_and_ignores_retransmissions() -> None:
         session.add_uplink_history(entry)
     assert len(session.uplink_history) == MAX_UPLINK_HISTORY
     assert session.uplink_history[0].f_cnt == 30 - MAX_UPLINK_HISTORY
+
+
+def test_a_session_stored_before_the_later_fields_still_loads() -> None:
+    session = DeviceSession(
+        DevAddr(1),
+        SessionKeys.for_1_0(AESKey(1), AESKey(2)),
+        MACVersion.LORAWAN_1_0_3,
+        "EU868",
+        0,
+        869_525_000,
+        (0, 1, 2),
+    )
+    old = session.to_dict()
+    for key in (
+        "conf_f_cnt_timed_out",
+        "max_duty_cycle",
+        "adr_ack_exp",
+        "rx1_frequencies",
+        "beacon_frequency",
+        "min_supported_tx_power_index",
+        "rejoin_count_1",
+    ):
+        del old[key]
+    loaded = DeviceSession.from_dict(old)
+    assert loaded == session
+    assert (loaded.adr_ack_limit_exp, loaded.adr_ack_delay_exp) == (6, 5)  # 64 and 32

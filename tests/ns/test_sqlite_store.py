@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import os
 import signal
 import sqlite3
@@ -14,9 +17,12 @@ import pytest
 
 from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr
 from appliance.lorawan.security import SessionKeys
+from appliance.ns import session_codec
 from appliance.ns.device import Device, RootKeys
 from appliance.ns.downlink.data import QueueItem
+from appliance.ns.migrations import migrate
 from appliance.ns.profile import DeviceProfile, MACVersion
+from appliance.ns.secrets import SecretBox
 from appliance.ns.session import DeviceSession
 from appliance.ns.sqlite_store import DuplicateError, SQLiteStore, StoreError
 from appliance.ns.uplink.join import DevNonceHistory
@@ -79,10 +85,10 @@ async def test_keys_are_encrypted_and_bound_to_their_device(tmp_path: Path) -> N
     # Copy device 1's session onto device 2: it must not decrypt there.
     with sqlite3.connect(tmp_path / "appliance.db") as db:
         db.execute(
-            "UPDATE devices SET session = (SELECT session FROM devices WHERE dev_eui = ?), "
-            "dev_addr = '26011bda' WHERE dev_eui = ?",
-            (str(EUI64(1)), str(EUI64(2))),
+            "INSERT INTO sessions SELECT ?, session FROM sessions WHERE dev_eui = ?",
+            (str(EUI64(2)), str(EUI64(1))),
         )
+        db.execute("UPDATE devices SET dev_addr = '26011bda' WHERE dev_eui = ?", (str(EUI64(2)),))
     db.close()
     reopened = SQLiteStore.open(tmp_path)
     try:
@@ -198,3 +204,167 @@ async def test_a_counter_reported_durable_survives_kill_9(tmp_path: Path) -> Non
         assert stored.session.f_cnt_up >= last
     finally:
         reopened.close()
+
+
+async def test_a_session_read_and_not_saved_is_not_seen_by_the_next_reader(
+    tmp_path: Path,
+) -> None:
+    store, device = await _store_with_device(tmp_path)
+    try:
+        await store.save_session(device.dev_eui, _session())
+        ((_, read),) = await store.sessions_by_dev_addr(DevAddr("26011bda"))
+        read.f_cnt_up = 99  # a flow that failed half-way: never saved
+        ((_, again),) = await store.sessions_by_dev_addr(DevAddr("26011bda"))
+        assert again.f_cnt_up == 7
+        again.f_cnt_up = 8
+        await store.save_session(device.dev_eui, again)
+        ((_, saved),) = await store.sessions_by_dev_addr(DevAddr("26011bda"))
+        assert saved.f_cnt_up == 8
+        assert store.stats.session_cache_hits >= 1
+    finally:
+        await store.aclose()
+
+
+async def test_management_writes_are_not_hidden_by_the_caches(tmp_path: Path) -> None:
+    store, device = await _store_with_device(tmp_path)
+    try:
+        await store.save_session(device.dev_eui, _session())
+        settings = await store.device_settings(device.dev_eui)
+        assert settings is not None and settings.enabled
+        device.enabled = False
+        await store.update_device(device)
+        settings = await store.device_settings(device.dev_eui)
+        assert settings is not None and not settings.enabled
+        await store.deactivate(device.dev_eui)
+        assert await store.sessions_by_dev_addr(DevAddr("26011bda")) == []
+        loaded = await store.device(device.dev_eui)
+        assert loaded is not None and loaded.session is None
+        await store.save_session(device.dev_eui, _session())
+        await store.delete_device(device.dev_eui)
+        assert await store.device_settings(device.dev_eui) is None
+        assert await store.sessions_by_dev_addr(DevAddr("26011bda")) == []
+        # A session saved for a device that is gone does not bring it back.
+        await store.save_session(device.dev_eui, _session())
+        assert store.connection.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+    finally:
+        await store.aclose()
+
+
+async def test_sessions_stored_as_json_by_earlier_versions_are_read(tmp_path: Path) -> None:
+    store, device = await _store_with_device(tmp_path)
+    store.close()
+    secrets = SecretBox.open_or_create(tmp_path)
+    old = json.dumps(_session().to_dict()).encode()
+    with contextlib.closing(sqlite3.connect(tmp_path / "appliance.db")) as db, db:
+        db.execute(
+            "INSERT INTO sessions VALUES (?, ?)",
+            (str(device.dev_eui), secrets.seal(old, f"session:{device.dev_eui}")),
+        )
+        db.execute("UPDATE devices SET dev_addr = '26011bda'")
+    store = SQLiteStore.open(tmp_path)
+    try:
+        ((dev_eui, session),) = await store.sessions_by_dev_addr(DevAddr("26011bda"))
+        assert dev_eui == device.dev_eui and session == _session()
+        session.f_cnt_up += 1
+        await store.save_session(dev_eui, session)
+        sealed = store.connection.execute("SELECT session FROM sessions").fetchone()[0]
+        plain = secrets.unseal(sealed, f"session:{dev_eui}")
+        assert plain[0] == session_codec.MSGPACK_DEFLATED
+    finally:
+        await store.aclose()
+
+
+async def test_new_databases_get_small_pages_and_old_ones_keep_theirs(tmp_path: Path) -> None:
+    store, _ = await _store_with_device(tmp_path)
+    assert store.connection.execute("PRAGMA page_size").fetchone()[0] == 512
+    store.close()
+    old = tmp_path / "old"
+    old.mkdir()
+    with contextlib.closing(sqlite3.connect(old / "appliance.db", isolation_level=None)) as db:
+        db.execute("PRAGMA page_size=4096")
+        db.execute("PRAGMA journal_mode=WAL")
+        migrate(db, 0, 2)
+    store, device = await _store_with_device(old)
+    try:
+        assert store.connection.execute("PRAGMA page_size").fetchone()[0] == 4096
+        await store.save_session(device.dev_eui, _session())
+        assert await store.sessions_by_dev_addr(DevAddr("26011bda")) == [
+            (device.dev_eui, _session())
+        ]
+    finally:
+        await store.aclose()
+
+
+async def test_join_nonces_are_never_handed_out_twice(tmp_path: Path) -> None:
+    store, device = await _store_with_device(tmp_path)
+    try:
+        nonces = await asyncio.gather(*(store.next_join_nonce(device.dev_eui) for _ in range(5)))
+        assert sorted(nonces) == [0, 1, 2, 3, 4]
+    finally:
+        await store.aclose()
+    reopened = SQLiteStore.open(tmp_path)
+    try:
+        assert await reopened.next_join_nonce(device.dev_eui) == 5
+        with pytest.raises(StoreError, match="no device"):
+            await reopened.next_join_nonce(EUI64(0xDEAD))
+    finally:
+        await reopened.aclose()
+
+
+async def test_a_failed_commit_leaves_the_durable_session(tmp_path: Path) -> None:
+    store, device = await _store_with_device(tmp_path)
+    try:
+        await store.save_session(device.dev_eui, _session())
+        with contextlib.closing(sqlite3.connect(tmp_path / "appliance.db")) as db:
+            db.execute("ALTER TABLE sessions RENAME TO hidden")
+        newer = _session()
+        newer.f_cnt_up = 50
+        with pytest.raises(sqlite3.OperationalError):
+            await store.save_session(device.dev_eui, newer)
+        with contextlib.closing(sqlite3.connect(tmp_path / "appliance.db")) as db:
+            db.execute("ALTER TABLE hidden RENAME TO sessions")
+        ((_, session),) = await store.sessions_by_dev_addr(DevAddr("26011bda"))
+        assert session.f_cnt_up == 7  # not the one that never became durable
+    finally:
+        await store.aclose()
+
+
+_NONCE_WRITER = """
+import asyncio, sys
+from pathlib import Path
+from appliance.lorawan.identifiers import EUI64
+from appliance.ns.sqlite_store import SQLiteStore
+
+async def main():
+    store = SQLiteStore.open(Path(sys.argv[1]))
+    while True:
+        print(await store.next_join_nonce(EUI64(1)), flush=True)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_join_nonce_handed_out_is_never_handed_out_again_after_kill_9(
+    tmp_path: Path,
+) -> None:
+    store, device = await _store_with_device(tmp_path)
+    store.close()
+    with subprocess.Popen(
+        [sys.executable, "-c", _NONCE_WRITER, str(tmp_path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as writer:
+        assert writer.stdout is not None
+        last = 0
+        for line in writer.stdout:
+            last = int(line)
+            if last >= 30:
+                break
+        os.kill(writer.pid, signal.SIGKILL)
+        writer.wait()
+    reopened = SQLiteStore.open(tmp_path)
+    try:
+        assert await reopened.next_join_nonce(device.dev_eui) > last
+    finally:
+        await reopened.aclose()

@@ -112,3 +112,4 @@ def advance_counters(session: DeviceSession, sent: DataDownlink) -> None:
         session.n_f_cnt_down = sent.f_cnt + 1
     if sent.frame.confirmed:
         session.conf_f_cnt = sent.f_cnt
+        session.conf_f_cnt_timed_out = False

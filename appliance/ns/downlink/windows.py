@@ -3,7 +3,9 @@
 RX1 opens RECEIVE_DELAY1 (the session's RX1 delay; JOIN_ACCEPT_DELAY1 for a join-accept) after
 the end of the uplink, on the region's RX1 frequency at the RX1 data rate (uplink DR shifted by
 RX1DROffset); RX2 opens one second later on the session's RX2 frequency and data rate
-(LoRaWAN 1.0.4 section 3.3, RP002-1.0.4 per region). The network policy may skip either.
+(LoRaWAN 1.0.4 section 3.3, RP002-1.0.4 per region). The network policy may skip either, a
+channel moved by DlChannelReq has its own RX1 frequency, and a window that opens too soon for
+the gateway to meet it (``still_reachable``) is left out so RX2 is used instead.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from appliance.lorawan.regions import Region
 from appliance.ns.network import NetworkSettings
 from appliance.ns.radio import data_rate_of
 from appliance.ns.session import DeviceSession
+from appliance.ns.uplink.channels import uplink_channel_index
 from hal.model import UplinkTxInfo
 
 SECOND_NS: Final = 1_000_000_000
@@ -44,8 +47,10 @@ def class_a_windows(
     rx2_dr: int,
     rx2_frequency: int,
     downlink_dwell_time: bool = False,
+    rx1_frequency: int | None = None,
 ) -> tuple[RxWindow, ...]:
-    """The windows to try, in order, for a downlink answering ``uplink``."""
+    """The windows to try, in order, for a downlink answering ``uplink``; ``rx1_frequency``
+    overrides the region's RX1 frequency rule (DlChannelReq)."""
     uplink_dr = data_rate_of(region, uplink.modulation, uplink=True)
     windows: list[RxWindow] = []
     if settings.rx_window != "rx2_only":
@@ -58,7 +63,7 @@ def class_a_windows(
             windows.append(
                 RxWindow(
                     "rx1",
-                    region.rx1_frequency(uplink.frequency),
+                    rx1_frequency or region.rx1_frequency(uplink.frequency),
                     rx1_dr,
                     rx1_delay_s * SECOND_NS,
                     _max_payload(region, rx1_dr, downlink_dwell_time),
@@ -83,6 +88,13 @@ def data_windows(
     region: Region, settings: NetworkSettings, session: DeviceSession, uplink: UplinkTxInfo
 ) -> tuple[RxWindow, ...]:
     """Windows after a data uplink, from the device session's RX settings."""
+    rx1_frequency = None
+    if session.rx1_frequencies:
+        try:
+            channel = uplink_channel_index(region, session, uplink.frequency)
+        except InvalidValueError:
+            channel = None
+        rx1_frequency = None if channel is None else session.rx1_frequencies.get(channel)
     return class_a_windows(
         region,
         settings,
@@ -92,7 +104,16 @@ def data_windows(
         rx2_dr=session.rx2_dr,
         rx2_frequency=session.rx2_frequency,
         downlink_dwell_time=session.downlink_dwell_time_400ms,
+        rx1_frequency=rx1_frequency,
     )
+
+
+def still_reachable(
+    windows: tuple[RxWindow, ...], *, elapsed_ns: int, lead_ns: int
+) -> tuple[RxWindow, ...]:
+    """The windows that open at least ``lead_ns`` after now, ``elapsed_ns`` after the uplink
+    was received: an earlier one would come back from the gateway as TOO_LATE anyway."""
+    return tuple(w for w in windows if w.delay_ns - elapsed_ns >= lead_ns)
 
 
 def join_accept_windows(

@@ -21,6 +21,8 @@ from __future__ import annotations
 from appliance.ns.mac.adr_param_setup import adr_param_setup_request
 from appliance.ns.mac.beacon import beacon_freq_request
 from appliance.ns.mac.context import (
+    ADRAckParams,
+    ForceRejoin,
     MACContext,
     MACPolicy,
     PingSlotChannel,
@@ -42,7 +44,7 @@ from appliance.ns.mac.events import (
 )
 from appliance.ns.mac.origination import pending_requests
 from appliance.ns.mac.pending import queue_request, record_sent
-from appliance.ns.mac.rejoin import force_rejoin_request
+from appliance.ns.mac.rejoin import force_rejoin_request, rejoin_request_received
 from appliance.ns.mac.sizing import (
     F_OPTS_BUDGET,
     MACSelection,
@@ -54,8 +56,10 @@ from appliance.ns.mac.state import QUEUED, MACResult
 __all__ = [
     "F_OPTS_BUDGET",
     "QUEUED",
+    "ADRAckParams",
     "DeviceClassChanged",
     "DeviceStatus",
+    "ForceRejoin",
     "LogLevel",
     "MACContext",
     "MACEvent",
@@ -79,5 +83,6 @@ __all__ = [
     "pending_requests",
     "queue_request",
     "record_sent",
+    "rejoin_request_received",
     "select_mac_commands",
 ]

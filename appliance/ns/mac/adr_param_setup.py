@@ -1,7 +1,8 @@
 """ADRParamSetupReq / ADRParamSetupAns (CID 0x0C, LoRaWAN 1.1): ADR_ACK_LIMIT and ADR_ACK_DELAY.
 
-Sent on demand (API); the empty answer is the acknowledgement, reported as an event since
-the session has no field for the device's ADR back-off parameters.
+Originated for 1.1 sessions while their exponents differ from ``MACPolicy.adr_ack``, or
+queued by an operator. The empty answer means the device applied them; the session records
+them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from appliance.lorawan.errors import InvalidValueError
 from appliance.lorawan.maccommands import ADRParamSetupReq, MACCommand
 from appliance.ns.mac.context import MACContext
-from appliance.ns.mac.state import MACResult, acknowledged
+from appliance.ns.mac.state import MACResult, acknowledged, of_type
 from appliance.ns.session import DeviceSession
 
 CID = ADRParamSetupReq.CID
@@ -29,6 +30,16 @@ def adr_param_setup_request(
     return ADRParamSetupReq(limit_exp, delay_exp)
 
 
+def request(session: DeviceSession, ctx: MACContext) -> list[ADRParamSetupReq]:
+    wanted = ctx.policy.adr_ack
+    if wanted is None or not session.mac_version.is_1_1:
+        return []
+    current = (session.adr_ack_limit_exp, session.adr_ack_delay_exp)
+    if current == (wanted.limit_exp, wanted.delay_exp):
+        return []
+    return [ADRParamSetupReq(wanted.limit_exp, wanted.delay_exp)]
+
+
 def handle_answer(
     session: DeviceSession,
     answers: Sequence[MACCommand],
@@ -36,4 +47,6 @@ def handle_answer(
     ctx: MACContext,
     result: MACResult,
 ) -> None:
-    acknowledged(session, requests, result)
+    req = of_type(requests, ADRParamSetupReq)[0]
+    session.adr_ack_limit_exp, session.adr_ack_delay_exp = req.limit_exp, req.delay_exp
+    acknowledged(session, [req], result)

@@ -1,8 +1,9 @@
 """Class B beacon commands: BeaconFreqReq/Ans (CID 0x13) and the deprecated BeaconTimingReq.
 
-BeaconFreqReq is sent on demand (API) to Class B devices; the session has no beacon
-frequency field, so an acceptance is reported as an event. BeaconTimingReq (LoRaWAN 1.0
-Class B draft, replaced by DeviceTimeReq) is not answered.
+BeaconFreqReq is sent to Class B devices while the session's beacon frequency differs from
+``MACPolicy.beacon_frequency`` (0: the region's default), or when an operator queues it; an
+acceptance is recorded in the session. BeaconTimingReq (LoRaWAN 1.0 Class B draft, replaced
+by DeviceTimeReq) is not answered.
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ def beacon_freq_request(profile: DeviceProfile, region: Region, frequency_hz: in
     return BeaconFreqReq(frequency_hz)
 
 
+def request(session: DeviceSession, ctx: MACContext) -> list[BeaconFreqReq]:
+    wanted = ctx.policy.beacon_frequency
+    if wanted is None or not ctx.profile.supports_class_b or wanted == session.beacon_frequency:
+        return []
+    return [BeaconFreqReq(wanted)]
+
+
 def handle_answer(
     session: DeviceSession,
     answers: Sequence[MACCommand],
@@ -38,8 +46,10 @@ def handle_answer(
     result: MACResult,
 ) -> None:
     reply = of_type(answers, BeaconFreqAns)[0]
+    req = of_type(requests, BeaconFreqReq)[0]
     if reply.beacon_frequency_ok:
-        acknowledged(session, requests, result)
+        session.beacon_frequency = req.frequency_hz
+        acknowledged(session, [req], result)
     else:
         reject(session, CID, ctx, result, "BeaconFreqReq refused: frequency")
 

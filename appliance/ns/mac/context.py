@@ -1,8 +1,9 @@
 """What the MAC engine is told about the world: the uplink, the time, the network's wishes.
 
 ``NetworkSettings`` and ``DeviceProfile`` carry most of what the network wants; ``MACPolicy``
-holds the rest (TxParamSetup, rejoin and ping-slot settings) until those records grow the
-fields. ``None`` in a policy field means "the network has no opinion": nothing is originated.
+holds the rest (TxParamSetup, duty cycle, ADR back-off, RX1 frequencies, beacon, rejoin and
+ping-slot settings). ``None`` (or an empty mapping) in a policy field means "the network has
+no opinion": nothing is originated for it.
 """
 
 from __future__ import annotations
@@ -61,6 +62,45 @@ class RejoinParams:
 
 
 @dataclass(frozen=True, slots=True)
+class ADRAckParams:
+    """ADRParamSetupReq settings (LoRaWAN 1.1): ADR_ACK_LIMIT = 2**limit_exp uplinks without a
+    downlink before ADRACKReq, then a step back every ADR_ACK_DELAY = 2**delay_exp."""
+
+    limit_exp: int
+    delay_exp: int
+
+    def __post_init__(self) -> None:
+        for name, value in (("limit_exp", self.limit_exp), ("delay_exp", self.delay_exp)):
+            if not 0 <= value <= 15:
+                raise InvalidValueError(f"{name} must be 0..15, got {value}")
+
+
+@dataclass(frozen=True, slots=True)
+class ForceRejoin:
+    """ForceRejoinReq (LoRaWAN 1.1): fresh keys before the session's frame counters run out.
+
+    Sent when any counter of the session (FCntUp, NFCntDown, AFCntDown) reaches ``at_f_cnt``;
+    the device answers with a rejoin-request of ``rejoin_type`` (0 or 2) at ``data_rate``
+    (None: the data rate it uses now), retried ``max_retries`` times 32 s * 2**period apart.
+    """
+
+    at_f_cnt: int
+    rejoin_type: int = 2
+    data_rate: int | None = None
+    period: int = 0
+    max_retries: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.at_f_cnt <= 0xFFFFFFFF:
+            raise InvalidValueError(f"at_f_cnt must be 1..2**32-1, got {self.at_f_cnt}")
+        if self.rejoin_type not in (0, 2):
+            raise InvalidValueError(f"rejoin_type must be 0 or 2, got {self.rejoin_type}")
+        for name, value in (("period", self.period), ("max_retries", self.max_retries)):
+            if not 0 <= value <= 7:
+                raise InvalidValueError(f"{name} must be 0..7, got {value}")
+
+
+@dataclass(frozen=True, slots=True)
 class PingSlotChannel:
     """PingSlotChannelReq settings (Class B); frequency 0 means the region's default."""
 
@@ -74,8 +114,19 @@ class MACPolicy:
     tx_params: TxParams | None = None
     rejoin: RejoinParams | None = None
     ping_slot: PingSlotChannel | None = None
-    # NewChannelReq per downlink: 3 x 6 bytes still leaves room in a small FRMPayload.
+    max_duty_cycle: int | None = None  # DutyCycleReq: aggregated duty cycle 1 / 2**n
+    adr_ack: ADRAckParams | None = None
+    # DlChannelReq (dynamic plans): uplink channel index -> RX1 frequency in Hz.
+    dl_channels: Mapping[int, int] = field(default_factory=dict)
+    beacon_frequency: int | None = None  # BeaconFreqReq (Class B); 0: the region's default
+    force_rejoin: ForceRejoin | None = None
+    # NewChannelReq / DlChannelReq per downlink: 3 x 6 bytes still leaves room in a small
+    # FRMPayload.
     max_new_channel_requests: int = 3
+
+    def __post_init__(self) -> None:
+        if self.max_duty_cycle is not None and not 0 <= self.max_duty_cycle <= 15:
+            raise InvalidValueError(f"max_duty_cycle must be 0..15, got {self.max_duty_cycle}")
 
 
 @dataclass(frozen=True, slots=True)

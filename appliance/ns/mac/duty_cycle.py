@@ -1,7 +1,8 @@
 """DutyCycleReq / DutyCycleAns (CID 0x04): cap the device's aggregated duty cycle.
 
-Sent on demand (API); the answer carries no status, so receiving it is the acknowledgement,
-reported as an event since the session has no field for the device's duty-cycle cap.
+Originated while the session's cap differs from the network's ``MACPolicy.max_duty_cycle``,
+or queued by an operator. The answer carries no status: receiving it means the device applied
+the cap, which the session then records.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from appliance.lorawan.errors import InvalidValueError
 from appliance.lorawan.maccommands import DutyCycleReq, MACCommand
 from appliance.ns.mac.context import MACContext
-from appliance.ns.mac.state import MACResult, acknowledged
+from appliance.ns.mac.state import MACResult, acknowledged, of_type
 from appliance.ns.session import DeviceSession
 
 CID = DutyCycleReq.CID
@@ -24,6 +25,13 @@ def duty_cycle_request(max_duty_cycle: int) -> DutyCycleReq:
     return DutyCycleReq(max_duty_cycle)
 
 
+def request(session: DeviceSession, ctx: MACContext) -> list[DutyCycleReq]:
+    wanted = ctx.policy.max_duty_cycle
+    if wanted is None or wanted == session.max_duty_cycle:
+        return []
+    return [DutyCycleReq(wanted)]
+
+
 def handle_answer(
     session: DeviceSession,
     answers: Sequence[MACCommand],
@@ -31,4 +39,6 @@ def handle_answer(
     ctx: MACContext,
     result: MACResult,
 ) -> None:
-    acknowledged(session, requests, result)
+    req = of_type(requests, DutyCycleReq)[0]
+    session.max_duty_cycle = req.max_duty_cycle
+    acknowledged(session, [req], result)

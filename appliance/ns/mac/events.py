@@ -57,8 +57,7 @@ class DeviceClassChanged:
 
 @dataclass(frozen=True, slots=True)
 class RequestAcknowledged:
-    """The device accepted these requests (one CID); for the commands whose outcome the
-    session cannot hold (DutyCycle, ADRParamSetup, DlChannel, BeaconFreq) this is the record."""
+    """The device accepted these requests (one CID); the session already holds the outcome."""
 
     cid: int
     requests: tuple[MACCommand, ...]

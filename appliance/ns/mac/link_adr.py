@@ -11,6 +11,7 @@ that a device with ADR off may refuse DR and power yet take the mask and NbTrans
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from appliance.lorawan.errors import InvalidValueError
 from appliance.lorawan.maccommands import LinkADRAns, LinkADRReq, MACCommand
@@ -105,6 +106,9 @@ def _adr_target(
         result.log(LogLevel.ERROR, MACLogCode.ADR_ERROR, CID, decision.error)
         return None
     wanted = decision.result
+    if wanted.tx_power_index < session.min_supported_tx_power_index:
+        # The device refused a stronger power before: stay at the strongest it takes.
+        wanted = replace(wanted, tx_power_index=session.min_supported_tx_power_index)
     if wanted == ADRResult.unchanged(request):
         return None
     problem = _check_result(ctx.region, session, wanted)
@@ -195,5 +199,6 @@ def _learn_power_limit(session: DeviceSession, refused_index: int) -> None:
         session.max_supported_tx_power_index = refused_index - 1
     else:
         # Some firmware (RN2483 1.0.3) refuses TXPower 0 although the specification says to
-        # ACK and use its maximum; ChirpStack then falls back to index 1.
+        # ACK and use its maximum; ChirpStack then falls back to index 1, and ADR keeps to it.
+        session.min_supported_tx_power_index = 1
         session.tx_power_index = 1

@@ -78,6 +78,9 @@ def handle_answer(
 
 
 def _apply(session: DeviceSession, req: NewChannelReq) -> None:
+    # A (re)defined or deleted channel listens for RX1 on the default mapping again
+    # (LoRaWAN 1.0.4 section 5.7: DlChannelReq changes only a channel as it stands).
+    session.rx1_frequencies.pop(req.ch_index, None)
     enabled = set(session.enabled_uplink_channels)
     if req.frequency_hz == 0:
         session.extra_uplink_channels.pop(req.ch_index, None)

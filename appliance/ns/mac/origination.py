@@ -2,10 +2,12 @@
 
 Derived requests compare the session (what the device was last confirmed to use) with what
 the network wants, in ChirpStack's order: channels, channel mask and ADR, device status,
-rejoin, ping slot, RX parameters, RX timing, TX parameters. Requests queued by an operator
-come after them. A CID is left out while a sent request of it awaits its answer, once it has
-failed ``max_mac_command_errors`` times, and NewChannelReq and LinkADRReq never travel
-together: a mask that names a channel being (re)defined in the same frame is ambiguous.
+rejoin, ping slot, RX parameters, RX timing, TX parameters; then what ChirpStack leaves to
+operators: duty cycle, ADR back-off, RX1 frequencies, beacon frequency and a forced rejoin.
+Requests queued by an operator come after them. A CID is left out while a sent request of it
+awaits its answer, once it has failed ``max_mac_command_errors`` times, and NewChannelReq and
+LinkADRReq never travel together: a mask that names a channel being (re)defined in the same
+frame is ambiguous.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from typing import Final
 from appliance.lorawan.errors import MACCommandError
 from appliance.lorawan.maccommands import LinkADRReq, MACCommand, NewChannelReq
 from appliance.ns.mac import (
+    adr_param_setup,
+    beacon,
     dev_status,
+    dl_channel,
+    duty_cycle,
     link_adr,
     new_channel,
     ping_slot,
@@ -42,6 +48,11 @@ def _derived(session: DeviceSession, ctx: MACContext, scratch: MACResult) -> lis
         list(rx_param_setup.request(session, ctx)),
         list(rx_timing_setup.request(session, ctx)),
         list(tx_param_setup.request(session, ctx)),
+        list(duty_cycle.request(session, ctx)),
+        list(adr_param_setup.request(session, ctx)),
+        list(dl_channel.request(session, ctx)),
+        list(beacon.request(session, ctx)),
+        list(rejoin.force_request(session, ctx)),
     ]
     # A CID with any pending entry is either awaiting its answer or queued by an operator,
     # whose explicit request wins over the derived one.

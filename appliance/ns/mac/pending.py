@@ -58,8 +58,6 @@ REQUESTS: Final[frozenset[type[MACCommand]]] = ON_DEMAND | {
     RejoinParamSetupReq,
     PingSlotChannelReq,
 }
-# Answered by a Rejoin-request (the join flow's business), never by a MAC command.
-NO_ANSWER: Final = frozenset({ForceRejoinReq.CID})
 
 
 def queue_request(session: DeviceSession, command: MACCommand) -> None:
@@ -90,9 +88,7 @@ def record_sent(
         if type(command) in REQUESTS:
             by_cid.setdefault(command.CID, []).append(command)
     for cid, group in by_cid.items():
-        if cid in NO_ANSWER:
-            session.pending_mac_requests.pop(cid, None)
-            continue
+        # ForceRejoinReq is kept too: a rejoin-request answers it (``rejoin_request_received``).
         session.pending_mac_requests[cid] = encode_pending(group, f_cnt_down)
         if cid == DevStatusReq.CID:
             session.last_device_status_request_ns = now_ns

@@ -1,8 +1,12 @@
 """Rejoin commands of LoRaWAN 1.1: RejoinParamSetupReq/Ans (CID 0x0F) and ForceRejoinReq (0x0E).
 
 RejoinParamSetupReq is sent while the session's rejoin settings differ from the policy's.
-ForceRejoinReq is an operator's action (API); the device answers it with a Rejoin-request,
-which the join flow handles, so no answer is awaited here.
+ForceRejoinReq is sent when the session's frame counters reach ``MACPolicy.force_rejoin``'s
+threshold (fresh keys before they run out), or when an operator queues it. The device
+answers it with a rejoin-request, not a MAC command: the rejoin flow calls
+``rejoin_request_received``, which settles the pending request. A data uplink that comes
+while it is still pending counts as one failure, like any unanswered request, and the
+request is sent again.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ from appliance.lorawan.maccommands import (
 from appliance.lorawan.regions import Region
 from appliance.ns.mac.context import MACContext
 from appliance.ns.mac.events import LogLevel, MACLogCode
-from appliance.ns.mac.state import MACResult, acknowledged, of_type
+from appliance.ns.mac.state import QUEUED, MACResult, acknowledged, of_type
 from appliance.ns.session import DeviceSession
 
 CID = RejoinParamSetupReq.CID
+FORCE_CID = ForceRejoinReq.CID
 REJOIN_TYPES = (0, 2)  # type 1 is never forced: 0 and 1 on the wire both ask for type 0
 
 
@@ -37,6 +42,37 @@ def request(session: DeviceSession, ctx: MACContext) -> list[RejoinParamSetupReq
     ):
         return []
     return [RejoinParamSetupReq(max_time_n=wanted.max_time_n, max_count_n=wanted.max_count_n)]
+
+
+def force_request(session: DeviceSession, ctx: MACContext) -> list[ForceRejoinReq]:
+    wanted = ctx.policy.force_rejoin
+    if wanted is None or not session.mac_version.is_1_1:
+        return []
+    if session.pending_rejoin_session is not None:
+        return []  # a rejoin is under way: its session takes over with the next uplink
+    highest = max(session.f_cnt_up, session.n_f_cnt_down, session.a_f_cnt_down)
+    if highest < wanted.at_f_cnt:
+        return []
+    data_rate = session.dr if wanted.data_rate is None else wanted.data_rate
+    return [
+        ForceRejoinReq(
+            period=wanted.period,
+            max_retries=wanted.max_retries,
+            rejoin_type=wanted.rejoin_type,
+            data_rate=data_rate,
+        )
+    ]
+
+
+def rejoin_request_received(session: DeviceSession) -> bool:
+    """A valid rejoin-request arrived: a ForceRejoinReq sent to the device is answered.
+    True when one was pending (its error count is reset)."""
+    pending = session.pending_mac_requests.get(FORCE_CID)
+    if pending is None or pending.sent_at_f_cnt_down == QUEUED:
+        return False
+    del session.pending_mac_requests[FORCE_CID]
+    session.mac_command_error_count.pop(FORCE_CID, None)
+    return True
 
 
 def handle_answer(

@@ -42,6 +42,10 @@ def handle(
         )
         session.tx_power_index = 0
         session.max_supported_tx_power_index = 0
+        session.min_supported_tx_power_index = 0
+        session.max_duty_cycle = 0
+        session.rx1_frequencies.clear()
+        session.beacon_frequency = 0
         session.extra_uplink_channels.clear()
         channels = default_channels(region)
         if channels is not None:

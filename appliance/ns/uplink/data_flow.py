@@ -107,9 +107,12 @@ def process(
     commands = _mac_commands(frame, accepted, payload, outcome)
 
     if session.conf_f_cnt is not None:
-        # Any uplink after a confirmed downlink settles it: ACK set means received.
-        outcome.ack_event = AckEvent(accepted.dev_eui, session.conf_f_cnt, frame.f_ctrl.ack)
+        # Any uplink after a confirmed downlink settles it: ACK set means received. One whose
+        # wait timed out was reported then already.
+        if not session.conf_f_cnt_timed_out:
+            outcome.ack_event = AckEvent(accepted.dev_eui, session.conf_f_cnt, frame.f_ctrl.ack)
         session.conf_f_cnt = None
+        session.conf_f_cnt_timed_out = False
     session.f_cnt_up = accepted.f_cnt + 1
     session.adr = frame.f_ctrl.adr
     session.dr = dr

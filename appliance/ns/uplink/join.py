@@ -13,6 +13,7 @@ DevAddr and the JoinNonce, and stores what comes back before anything is sent.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -85,6 +86,13 @@ def check_request(
     elif history.seen_before:
         return Rejected(JoinRejection.DEV_NONCE_REUSED, f"DevNonce {nonce} was used before")
     return None
+
+
+def allocate_dev_addr(settings: NetworkSettings, rng: random.Random) -> DevAddr:
+    """A random DevAddr in the network's block (the NetID's range or ``dev_addr_prefix``).
+    Two devices may draw the same one: the MIC tells them apart."""
+    first, prefix_bits = settings.dev_addr_block()
+    return DevAddr(first | rng.getrandbits(32 - prefix_bits) if prefix_bits < 32 else first)
 
 
 def cf_list_and_channels(
@@ -189,5 +197,7 @@ def accept(
         rx1_dr_offset=settings.rx1_dr_offset,
         dr=uplink_dr,
         skip_f_cnt_check=device.skip_f_cnt_check,
+        # RJcount1 is never restarted by the device, so the network never forgets it either.
+        rejoin_count_1=0 if device.session is None else device.session.rejoin_count_1,
     )
     return Accepted(phy_payload, session, join_nonce, request.dev_nonce)

@@ -35,6 +35,7 @@ class Rejection(StrEnum):
     F_CNT_REPLAY = "f_cnt_replay"
     F_CNT_GAP_TOO_LARGE = "f_cnt_gap_too_large"
     F_CNT_EXHAUSTED = "f_cnt_exhausted"
+    FRAME_TOO_LONG = "frame_too_long"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,20 @@ def match_device(
                 f"frame counter {frame.f_cnt} is behind {session.f_cnt_up}",
             )
     return first_failure
+
+
+_MHDR_AND_MIC = 5
+
+
+def too_long_for_region(
+    phy_payload: bytes, region: Region, data_rate: int, dwell_time: bool
+) -> str | None:
+    """Why a data frame is longer than the region allows at its data rate, or None."""
+    limit = region.max_payload(data_rate, dwell_time).mac_payload
+    size = len(phy_payload) - _MHDR_AND_MIC
+    if size <= limit:
+        return None
+    return f"MACPayload of {size} bytes, {region.name} DR{data_rate} allows {limit}"
 
 
 def _replayed(frame: DataFrame, session: DeviceSession, region: Region, radio: UplinkRadio) -> bool:
