@@ -29,7 +29,7 @@ from appliance.app.events import (
 from appliance.app.repository import NotFoundError, Repository
 from appliance.codecs import CodecError, CodecRunner, CodecSpec
 from appliance.lorawan.identifiers import EUI64
-from appliance.ns.events import LogEvent, NSEvent
+from appliance.ns.events import LogEvent, NSEvent, TxAckEvent
 from appliance.ns.sqlite_store import SQLiteStore
 from appliance.ns.uplink.data_flow import UplinkEvent
 from hal.model import DownlinkFrame, DownlinkTxAck, UplinkFrame
@@ -134,11 +134,14 @@ class EventFlow:
         decoded, problem = None, None
         if isinstance(event, UplinkEvent):
             decoded, problem = await self._decode(event, device, at)
+        tx_ack = event if isinstance(event, TxAckEvent) else None
         context = EventContext(
             time=at,
             deduplication_id=uuid.uuid4(),
             region_config_id=self.region_config_id,
             decoded=decoded,
+            queue_item_id=None if tx_ack is None else tx_ack.queue_item_id,
+            downlink_tx_info=None if tx_ack is None else tx_ack.tx_info,
         )
         records = application_events(event, device.info, context)
         if problem is not None:

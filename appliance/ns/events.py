@@ -6,6 +6,7 @@ the others. ChirpStack's event types: up, join, ack, txack, log, status.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ from appliance.lorawan.identifiers import EUI64, DevAddr
 from appliance.ns.dedup import DeduplicatedUplink
 from appliance.ns.mac import MACEvent
 from appliance.ns.uplink.data_flow import AckEvent, UplinkEvent
-from hal.model import TxAckStatus
+from hal.model import DownlinkTxInfo, TxAckStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,8 @@ class TxAckEvent:
     f_cnt_down: int
     gateway_id: EUI64
     status: TxAckStatus  # OK for the item that went out, else the last item's refusal
+    queue_item_id: uuid.UUID | None = None  # the application payload it carried, if any
+    tx_info: DownlinkTxInfo | None = None  # of the item the gateway sent
 
 
 @dataclass(frozen=True, slots=True)

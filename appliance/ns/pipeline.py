@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -230,7 +231,12 @@ class Pipeline:
             )
         await self.store.save_session(dev_eui, session)
         sent = await self._transmit(
-            dev_eui, uplink, windows, built.frame.encode(), f_cnt_down=built.f_cnt
+            dev_eui,
+            uplink,
+            windows,
+            built.frame.encode(),
+            f_cnt_down=built.f_cnt,
+            queue_item_id=None if built.item is None else built.item.id,
         )
         if not sent:
             (
@@ -268,6 +274,7 @@ class Pipeline:
         phy_payload: bytes,
         *,
         f_cnt_down: int,
+        queue_item_id: uuid.UUID | None = None,
     ) -> bool:
         """Through the best gateway; one that refuses every window passes it to the next."""
         alternatives = gateway_alternatives(
@@ -280,7 +287,7 @@ class Pipeline:
         )
         for frame in alternatives:
             ack = await self.send(frame)
-            self._report_tx(dev_eui, frame, ack, f_cnt_down)
+            self._report_tx(dev_eui, frame, ack, f_cnt_down, queue_item_id)
             if ack.sent_item is not None:
                 return True
         return False
@@ -310,7 +317,12 @@ class Pipeline:
             self.emit(data_flow.AckEvent(dev_eui, f_cnt_down, acknowledged=False))
 
     def _report_tx(
-        self, dev_eui: EUI64, frame: DownlinkFrame, ack: DownlinkTxAck, f_cnt_down: int
+        self,
+        dev_eui: EUI64,
+        frame: DownlinkFrame,
+        ack: DownlinkTxAck,
+        f_cnt_down: int,
+        queue_item_id: uuid.UUID | None,
     ) -> None:
         sent = ack.sent_item
         status = (
@@ -319,7 +331,20 @@ class Pipeline:
             else (ack.items[-1] if ack.items else TxAckStatus.INTERNAL_ERROR)
         )
         self.metrics.downlinks[status.name] += 1
-        self.emit(TxAckEvent(dev_eui, frame.downlink_id, f_cnt_down, frame.gateway_id, status))
+        tx_info = (
+            frame.items[sent].tx_info if sent is not None and sent < len(frame.items) else None
+        )
+        self.emit(
+            TxAckEvent(
+                dev_eui,
+                frame.downlink_id,
+                f_cnt_down,
+                frame.gateway_id,
+                status,
+                queue_item_id=queue_item_id,
+                tx_info=tx_info,
+            )
+        )
 
     # --- joins -------------------------------------------------------------------------------
 

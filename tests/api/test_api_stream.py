@@ -106,3 +106,16 @@ def test_device_event_and_frame_logs(simulated: Running, api: httpx.Client) -> N
         frames = client.get("/api/frames", params={"limit": 5}).json()["result"]
         assert frames and all(f["type"] == "frame" for f in frames)
         assert client.get("/api/frames", params={"gatewayId": "nope"}).status_code == 422
+
+
+async def test_a_queued_downlink_brings_a_txack_event(simulated: Running) -> None:
+    with simulated.client() as client:
+        queued = client.post(
+            "/api/devices/fffe000000000002/queue", json={"fPort": 3, "data": "AQID"}
+        )
+        assert queued.status_code == 201, queued.text
+    query = f"token={simulated.token}&devEui=fffe000000000002&kinds=txack"
+    (message,) = await _collect(_ws_url(simulated, query), 1, timeout=60)
+    assert message["kind"] == "txack"
+    assert message["body"]["queueItemId"] == queued.json()["id"]
+    assert message["body"]["txInfo"]["frequency"] > 0
