@@ -87,6 +87,11 @@ def running_appliance(data_dir: Path, *args: str) -> Iterator[Running]:
             token = (data_dir / "admin.key").read_text().strip()
             yield Running(process, data_dir, url, token, reader.seen)
         finally:
+            if process.poll() is not None:
+                # It ended on its own: show why in the failing test's output.
+                assert process.stderr is not None
+                rest = process.stderr.read().decode(errors="replace")
+                print(f"appliance ended early with {process.returncode}:\n{rest[-3000:]}")
             process.send_signal(signal.SIGTERM)
             try:
                 process.wait(timeout=15)
