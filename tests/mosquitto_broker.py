@@ -8,7 +8,9 @@ Use the fixtures (registered for the whole suite in ``tests/conftest.py``):
   ``make_tls_files`` generated with ``cryptography``;
 
 and the helpers ``stop()`` (SIGTERM), ``kill()`` (SIGKILL, as a crash), ``pause()``/``resume()``
-(SIGSTOP/SIGCONT: a broker that hangs) and ``start()`` again on the same port. Every broker is
+(SIGSTOP/SIGCONT: a broker that hangs), ``start()`` again on the same port and
+``set_users()`` (new passwords, reloaded with SIGHUP); ``make_client_cert`` signs client
+certificates with ``make_tls_files``'s CA. Every broker is
 stopped at the end of its test. The ``mosquitto`` binary comes from
 ``scripts/ensure-mosquitto.sh``; without it these fixtures skip the test.
 
@@ -307,6 +309,16 @@ class MosquittoBroker:
     def restart(self) -> None:
         self.kill()
         self.start()
+
+    def set_users(self, users: Mapping[str, str]) -> None:
+        """Replace the users of a broker made with ``users=`` and have it reload them
+        (SIGHUP), e.g. a new password for a client whose token was renewed."""
+        path = self.directory / "passwords"
+        path.unlink(missing_ok=True)
+        self._password_file(users)
+        if self.running:
+            assert self._process is not None
+            self._process.send_signal(signal.SIGHUP)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
