@@ -47,6 +47,8 @@ class ApplianceConfig:
     network: dict[str, Any] = field(default_factory=dict)
     # Options of the global MQTT integration ([mqtt] table, docs/integrations.md).
     mqtt: dict[str, Any] = field(default_factory=dict)
+    # Bounds of the integrations' durable outbox ([outbox] table, docs/integrations.md).
+    outbox: dict[str, Any] = field(default_factory=dict)
 
     def validated(self) -> ApplianceConfig:
         try:
@@ -67,6 +69,7 @@ class ApplianceConfig:
                 raise ConfigError(f"{name}: must be 0..100000, got {value}")
         self._check_network()
         self._check_bridge()
+        self._check_integrations()
         # Imported here: loading every backend module is slow, and only validation needs it.
         from hal.registry import backend_kinds  # noqa: PLC0415
 
@@ -79,16 +82,26 @@ class ApplianceConfig:
                 )
         if bool(self.api_tls_cert) != bool(self.api_tls_key):
             raise ConfigError("api_tls_cert and api_tls_key: give both or neither")
-        if self.mqtt_url and not self.mqtt_url.startswith(("mqtt://", "mqtts://")):
-            raise ConfigError(
-                f"mqtt_url: expected mqtt://HOST[:PORT] or mqtts://..., got {self.mqtt_url!r}"
-            )
         for name in ("udp_bind", "basic_station_bind", "api_bind"):
             value = getattr(self, name)
             host, _, port = value.rpartition(":")
             if value and not (host and port.isdigit() and 0 <= int(port) <= 65535):
                 raise ConfigError(f"{name}: expected HOST:PORT or an empty string, got {value!r}")
         return replace(self, region=region)
+
+    def _check_integrations(self) -> None:
+        from appliance.integrations import (  # noqa: PLC0415 - validation only
+            IntegrationConfigError,
+            outbox_limits_from_mapping,
+            parse_global_mqtt,
+        )
+
+        try:
+            if self.mqtt_url or self.mqtt:
+                parse_global_mqtt(self.mqtt_url, self.mqtt)
+            outbox_limits_from_mapping(self.outbox)
+        except (IntegrationConfigError, ValueError) as exc:
+            raise ConfigError(str(exc).splitlines()[0]) from None
 
     def _check_bridge(self) -> None:
         from appliance.bridge import BridgeConfigError, parse_bridge_config  # noqa: PLC0415
@@ -125,6 +138,7 @@ _TYPES: dict[str, type] = {
     "bridge": dict,
     "network": dict,
     "mqtt": dict,
+    "outbox": dict,
 }
 
 # [network] keys: the NetworkSettings fields a site may tune (the rest follow other options).

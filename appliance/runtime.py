@@ -13,6 +13,7 @@ import contextlib
 import logging
 import signal
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,10 +39,17 @@ from appliance.bridge import (
 )
 from appliance.codecs import CodecError, CodecRunner, CodecSpec
 from appliance.config import ApplianceConfig
-from appliance.lorawan.identifiers import NetID
+from appliance.integrations import (
+    IntegrationManager,
+    downlink_command_from_dict,
+    outbox_limits_from_mapping,
+    parse_global_mqtt,
+)
+from appliance.lorawan.identifiers import EUI64, NetID
 from appliance.lorawan.regions import get_region
 from appliance.lorawan.regions.fixed import FixedChannelPlan
 from appliance.ns.device import Device
+from appliance.ns.downlink.data import QueueItem
 from appliance.ns.events import (
     DeviceMACEvent,
     JoinEvent,
@@ -231,7 +239,20 @@ class Appliance:
             event_log=self.event_log,
             broker=self.broker,
         )
-        self.application_server.consumers.append(self.flow.handle)
+        self.application_server.consumers.append(self.flow.handle_batch)
+        self.integrations = IntegrationManager(
+            config.data_dir,
+            repository,
+            global_mqtt=(
+                parse_global_mqtt(config.mqtt_url, config.mqtt)
+                if config.mqtt_url or config.mqtt
+                else None
+            ),
+            enqueue=self._enqueue_command,
+            report=self._report_integration,
+            limits=outbox_limits_from_mapping(config.outbox),
+        )
+        self.flow.sinks.append(self.integrations.record)
         self.server.on_uplink_frame = lambda frame: self.flow.uplink_frame(frame, _wall())
         self.server.on_downlink = lambda frame, ack: self.flow.downlink_frame(frame, ack, _wall())
         self.context = APIContext(
@@ -250,11 +271,15 @@ class Appliance:
         self.context.services["config"] = config
         self.context.services["config_file"] = self.config_file
         self.context.services["restart"] = self._request_restart
+        self.context.services["validate_integration"] = self.integrations.validate
+        self.context.services["integrations_changed"] = self.integrations.reload
+        self.context.extensions["integrations"] = self.integrations
         self.api = build_api(config, self.context)
         self.bridge = self._build_bridge()
         self._parts = [
             _Part("payload codecs", self.codecs.start, self.codecs.close),
             _Part("event log", self._start_event_log, self._stop_event_log),
+            _Part("integrations", self.integrations.start, self.integrations.stop),
             _Part(
                 "application server", self.application_server.start, self.application_server.stop
             ),
@@ -291,6 +316,41 @@ class Appliance:
         self.server.on_stats = bridge.offer_stats
         self.context.extensions["bridge"] = _BridgeExtension(bridge)
         return bridge
+
+    async def _enqueue_command(
+        self, application_id: uuid.UUID, dev_eui: EUI64, command: dict[str, Any]
+    ) -> None:
+        """A downlink command from an integration (MQTT command/down) into the device queue;
+        ValueError with one line refuses it (the integration reports it as a log event)."""
+        parsed = downlink_command_from_dict(command, dev_eui)
+        device = await self.store.device_settings(dev_eui)
+        if device is None or device.application_id != application_id:
+            raise ValueError(f"no device {dev_eui} in application {application_id}")
+        f_port = parsed.f_port
+        if parsed.data is not None:
+            data = parsed.data
+        else:
+            try:
+                data, f_port = await self._encode_downlink(device, f_port, parsed.object or {})
+            except APIError as error:
+                raise ValueError(error.message) from None
+        expires_ns = None
+        if parsed.expires_at is not None:
+            remaining = (parsed.expires_at - _wall()).total_seconds()
+            if remaining <= 0:
+                raise ValueError("expiresAt is in the past")
+            expires_ns = time.monotonic_ns() + int(remaining * 1e9)
+        item = QueueItem(parsed.id or uuid.uuid4(), f_port, data, parsed.confirmed)
+        await self.store.enqueue(dev_eui, item, expires_at_ns=expires_ns)
+
+    def _report_integration(
+        self, application_id: uuid.UUID | None, dev_eui: EUI64 | None, line: str
+    ) -> None:
+        log.warning(
+            "integration%s: %s", "" if application_id is None else f" of {application_id}", line
+        )
+        if dev_eui is not None:
+            self.application_server.handle(LogEvent(dev_eui, "warning", "integration", line))
 
     def _request_restart(self) -> None:
         self.restart_requested = True

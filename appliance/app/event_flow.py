@@ -126,11 +126,24 @@ class EventFlow:
             return None, problem
         return (None if result is None else result.object), None
 
+    async def handle_batch(self, batch: list[tuple[NSEvent, datetime]]) -> None:
+        """The records of a batch of events, published together (one outbox commit)."""
+        records: list[EventRecord] = []
+        for event, at in batch:
+            try:
+                records += await self.records_of(event, at)
+            except Exception:
+                log.exception("no application event for %s", type(event).__name__)
+        await self.publish(records)
+
     async def handle(self, event: NSEvent, at: datetime) -> None:
+        await self.publish(await self.records_of(event, at))
+
+    async def records_of(self, event: NSEvent, at: datetime) -> list[EventRecord]:
         dev_eui: EUI64 = event.dev_eui
         device = await self._device(dev_eui)
         if device is None:
-            return  # removed meanwhile
+            return []  # removed meanwhile
         decoded, problem = None, None
         if isinstance(event, UplinkEvent):
             decoded, problem = await self._decode(event, device, at)
@@ -146,7 +159,7 @@ class EventFlow:
         records = application_events(event, device.info, context)
         if problem is not None:
             records += application_events(problem, device.info, context)
-        await self.publish(records)
+        return records
 
     async def publish(self, records: list[EventRecord]) -> None:
         if not records:

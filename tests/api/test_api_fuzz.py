@@ -25,8 +25,11 @@ def api_schema(appliance: Running) -> schemathesis.BaseSchema:
     )
 
 
-# A restart ends the appliance under test by design (tests/api/test_api_config.py covers it).
-schema = schemathesis.pytest.from_fixture("api_schema").exclude(path_regex=r"/restart$")
+# A restart ends the appliance under test by design (tests/api/test_api_config.py covers it),
+# and the server-sent-events stream never ends (tests/api/test_api_stream.py covers it).
+schema = schemathesis.pytest.from_fixture("api_schema").exclude(
+    path_regex=r"/restart$|/stream/sse$"
+)
 
 
 @schema.parametrize()
