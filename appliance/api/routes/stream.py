@@ -167,17 +167,40 @@ async def stream_socket(
     await websocket.accept()
     async with subscription:
         receiver = asyncio.create_task(_drain_client(websocket))
+        iterator = aiter(subscription)
+        waiting: asyncio.Task[Any] | None = None
         try:
-            async for item in subscription:
-                if receiver.done():
+            while not receiver.done():
+                # What is queued goes out at once; only an empty queue needs a waiting task.
+                ready = subscription.get_nowait()
+                if ready is not None:
+                    await websocket.send_text(stream_message(ready))
+                    continue
+                # Wait for the next item or the client leaving, whichever comes first: a quiet
+                # stream must not keep a closed connection's handler alive.
+                waiting = asyncio.ensure_future(anext(iterator))
+                await asyncio.wait({waiting, receiver}, return_when=asyncio.FIRST_COMPLETED)
+                if not waiting.done():
                     break
+                try:
+                    item = waiting.result()
+                except StopAsyncIteration:
+                    break
+                waiting = None
                 await websocket.send_text(stream_message(item))
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
-            receiver.cancel()
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await receiver
+            for task in (waiting, receiver):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(
+                        asyncio.CancelledError,
+                        WebSocketDisconnect,
+                        RuntimeError,
+                        StopAsyncIteration,
+                    ):
+                        await task
 
 
 async def _drain_client(websocket: WebSocket) -> None:
