@@ -49,6 +49,8 @@ class ApplianceConfig:
     mqtt: dict[str, Any] = field(default_factory=dict)
     # Bounds of the integrations' durable outbox ([outbox] table, docs/integrations.md).
     outbox: dict[str, Any] = field(default_factory=dict)
+    # Retention and batching of the event and frame log ([event_log] table, docs/events.md).
+    event_log: dict[str, Any] = field(default_factory=dict)
 
     def validated(self) -> ApplianceConfig:
         try:
@@ -102,6 +104,12 @@ class ApplianceConfig:
             outbox_limits_from_mapping(self.outbox)
         except (IntegrationConfigError, ValueError) as exc:
             raise ConfigError(str(exc).splitlines()[0]) from None
+        from appliance.app.events import EventLogOptions  # noqa: PLC0415 - validation only
+
+        try:
+            EventLogOptions.from_mapping(self.event_log)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"event_log: {str(exc).splitlines()[0]}") from None
 
     def _check_bridge(self) -> None:
         from appliance.bridge import BridgeConfigError, parse_bridge_config  # noqa: PLC0415
@@ -139,6 +147,7 @@ _TYPES: dict[str, type] = {
     "network": dict,
     "mqtt": dict,
     "outbox": dict,
+    "event_log": dict,
 }
 
 # [network] keys: the NetworkSettings fields a site may tune (the rest follow other options).

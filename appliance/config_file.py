@@ -30,6 +30,7 @@ EDITABLE = frozenset(
         "mqtt_url",
         "mqtt",
         "outbox",
+        "event_log",
         "network",
         "dedup_window_ms",
         "downlink_wait_ms",

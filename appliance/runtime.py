@@ -26,7 +26,7 @@ from appliance.api.errors import APIError
 from appliance.api.server import APIServer
 from appliance.app.bootstrap import ensure_admin_key, ensure_application
 from appliance.app.event_flow import EventFlow
-from appliance.app.events import EventBroker, EventLog
+from appliance.app.events import EventBroker, EventLog, EventLogOptions
 from appliance.app.repository import Repository
 from appliance.app.service import ApplicationServer
 from appliance.app.status import StatusTracker
@@ -66,7 +66,7 @@ from appliance.simulation.fleet import Fleet
 from appliance.simulation.provision import SIMULATED_APPLICATION_ID, provision
 from hal.backend import Backend
 from hal.basic_station import BasicStationBackend, parse_options
-from hal.model import UplinkFrame
+from hal.model import GatewayStats, UplinkFrame
 from hal.registry import create_backend
 from hal.semtech_udp import SemtechUDPBackend
 from hal.virtual_radio import VirtualRadioBackend, create_virtual_radio
@@ -227,7 +227,9 @@ class Appliance:
         self.status = StatusTracker(repository)
         self.application_server = ApplicationServer(repository, self.status)
         self.server = NetworkServer(settings, store, self.backends, emit=self._emit)
-        self.event_log = EventLog.open(config.data_dir)
+        self.event_log = EventLog.open(
+            config.data_dir, EventLogOptions.from_mapping(config.event_log)
+        )
         self.broker = EventBroker()
         self.codecs = CodecRunner()
         self.flow = EventFlow(
@@ -275,6 +277,8 @@ class Appliance:
         self.context.services["integrations_changed"] = self.integrations.reload
         self.context.extensions["integrations"] = self.integrations
         self.api = build_api(config, self.context)
+        self.server.on_stats = self.application_server.gateway_stats
+        self.context.extensions["gateways"] = _GatewayExtension(self)
         self.bridge = self._build_bridge()
         self._parts = [
             _Part("payload codecs", self.codecs.start, self.codecs.close),
@@ -313,7 +317,14 @@ class Appliance:
             return False
 
         self.server.keep_local = keep_local
-        self.server.on_stats = bridge.offer_stats
+        application_stats = self.server.on_stats
+
+        def on_stats(stats: GatewayStats) -> None:
+            if application_stats is not None:
+                application_stats(stats)
+            bridge.offer_stats(stats)
+
+        self.server.on_stats = on_stats
         self.context.extensions["bridge"] = _BridgeExtension(bridge)
         return bridge
 
@@ -478,6 +489,49 @@ async def serve(
         await appliance.stop()
     log.info("appliance stopped%s", " for a restart" if appliance.restart_requested else "")
     return appliance.restart_requested
+
+
+class _GatewayExtension:
+    """Backends, their gateways and the gateways' latest statistics (status and metrics)."""
+
+    def __init__(self, appliance: Appliance) -> None:
+        self.appliance = appliance
+
+    def status(self) -> dict[str, Any]:
+        routes = self.appliance.server.gateway_routes()
+        backends = []
+        for backend in self.appliance.backends:
+            entry: dict[str, Any] = {
+                "name": backend.name,
+                "description": _describe(backend, 0),
+                "gateways": sorted(g for g, name in routes.items() if name == backend.name),
+            }
+            report = getattr(backend, "status", None)
+            if callable(report):
+                with contextlib.suppress(Exception):
+                    entry["details"] = report()
+            backends.append(entry)
+        return {"backends": backends}
+
+    def metrics(self) -> list[str]:
+        stats = self.appliance.application_server.latest_stats
+        lines = [
+            "# HELP appliance_gateway_rx_packets_total Packets a gateway received (its stats).",
+            "# TYPE appliance_gateway_rx_packets_total counter",
+        ]
+        lines += [
+            f'appliance_gateway_rx_packets_total{{gateway_id="{g}"}} {s["rx_packets_received"]}'
+            for g, s in sorted(stats.items())
+        ]
+        lines += [
+            "# HELP appliance_gateway_tx_packets_total Packets a gateway emitted (its stats).",
+            "# TYPE appliance_gateway_tx_packets_total counter",
+        ]
+        lines += [
+            f'appliance_gateway_tx_packets_total{{gateway_id="{g}"}} {s["tx_packets_emitted"]}'
+            for g, s in sorted(stats.items())
+        ]
+        return lines
 
 
 def _log_bridge_event(event: BridgeLogEvent) -> None:

@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from appliance.app.repository import Repository
 from appliance.app.status import StatusTracker
@@ -22,7 +23,7 @@ from appliance.lorawan.identifiers import EUI64
 from appliance.ns.events import DeviceMACEvent, JoinEvent, NSEvent
 from appliance.ns.mac.events import DeviceStatus
 from appliance.ns.uplink.data_flow import UplinkEvent
-from hal.model import UplinkRxInfo
+from hal.model import GatewayStats, UplinkRxInfo
 
 log = logging.getLogger("appliance.app")
 GATEWAY_SEEN_INTERVAL_S = 30.0  # last-seen of a gateway is written at most this often
@@ -55,6 +56,7 @@ class ApplicationServer:
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._gateway_written: dict[EUI64, float] = {}
+        self.latest_stats: dict[EUI64, dict[str, Any]] = {}
         self.events_handled = 0
         self.consumer_errors = 0
 
@@ -86,6 +88,28 @@ class ApplicationServer:
             )
         self._queue.append((event, at))
         self._ready.set()
+
+    def gateway_stats(self, stats: GatewayStats) -> None:
+        """A gateway's periodic statistics: kept for the API and metrics (at most every 30 s
+        per gateway on disk, like its last-seen time)."""
+        counters = {
+            "rx_packets_received": stats.rx_packets_received,
+            "rx_packets_received_ok": stats.rx_packets_received_ok,
+            "tx_packets_received": stats.tx_packets_received,
+            "tx_packets_emitted": stats.tx_packets_emitted,
+            "tx_packets_per_status": dict(stats.tx_packets_per_status),
+            "metadata": dict(stats.metadata),
+        }
+        self.latest_stats[stats.gateway_id] = counters
+        now_s = self.monotonic()
+        last = self._gateway_written.get(stats.gateway_id)
+        if last is not None and now_s - last < GATEWAY_SEEN_INTERVAL_S:
+            return
+        self._gateway_written[stats.gateway_id] = now_s
+        try:
+            self.repository.gateway_seen(stats.gateway_id, self.now(), counters)
+        except Exception as exc:
+            log.warning("cannot record statistics of gateway %s: %s", stats.gateway_id, exc)
 
     def _gateways_seen(self, rx_info: tuple[UplinkRxInfo, ...], at: datetime) -> None:
         now_s = self.monotonic()

@@ -156,6 +156,9 @@ def test_integrations_per_application(api: httpx.Client) -> None:
 def test_system_status_health_metrics_and_openapi(api: httpx.Client) -> None:
     status = api.get("/api/system/status").json()
     assert status["region"] == "EU868"
+    backends = status["parts"]["gateways"]["backends"]
+    assert [b["name"] for b in backends] == ["semtech-udp"]
+    assert "integrations" in status["parts"]
     assert status["diskFreeBytes"] > 0
     metrics = api.get("/metrics")
     assert metrics.status_code == 200
