@@ -10,8 +10,9 @@ from fastapi import APIRouter, Response
 from pydantic import Field
 
 from appliance.api.errors import APIError
+from appliance.api.routes.config import masked
 from appliance.api.schemas import Body, Description, Limit, Name, Offset, Page, Tags
-from appliance.api.security import Caller, Ctx, require_application
+from appliance.api.security import Caller, Ctx, Principal, require_application
 from appliance.app.model import Application, Integration, Scope
 
 router = APIRouter(prefix="/api/applications", tags=["applications"])
@@ -101,11 +102,13 @@ async def delete_application(app_id: uuid.UUID, ctx: Ctx, who: Caller) -> Respon
     return Response(status_code=204)
 
 
-def _integration_out(integration: Integration) -> IntegrationOut:
+def _integration_out(integration: Integration, who: Principal) -> IntegrationOut:
+    # Passwords, tokens and keys only for tokens that may also change them.
+    config = integration.config if who.may_write() else masked(integration.config)
     return IntegrationOut(
         application_id=integration.application_id,
         kind=integration.kind,
-        config=integration.config,
+        config=config,
         created_at=integration.created_at,
         updated_at=integration.updated_at,
     )
@@ -115,7 +118,7 @@ def _integration_out(integration: Integration) -> IntegrationOut:
 async def list_integrations(app_id: uuid.UUID, ctx: Ctx, who: Caller) -> list[IntegrationOut]:
     require_application(who, app_id)
     ctx.repository.application(app_id)
-    return [_integration_out(i) for i in ctx.repository.integrations(app_id)]
+    return [_integration_out(i, who) for i in ctx.repository.integrations(app_id)]
 
 
 @router.get("/{app_id}/integrations/{kind}")
@@ -123,7 +126,7 @@ async def get_integration(
     app_id: uuid.UUID, kind: IntegrationKind, ctx: Ctx, who: Caller
 ) -> IntegrationOut:
     require_application(who, app_id)
-    return _integration_out(ctx.repository.integration(app_id, kind))
+    return _integration_out(ctx.repository.integration(app_id, kind), who)
 
 
 @router.put("/{app_id}/integrations/{kind}")
@@ -142,7 +145,7 @@ async def put_integration(
     changed = ctx.services.get("integrations_changed")
     if changed is not None:
         await changed(app_id)
-    return _integration_out(stored)
+    return _integration_out(stored, who)
 
 
 @router.delete("/{app_id}/integrations/{kind}", status_code=204)

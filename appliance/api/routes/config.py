@@ -36,11 +36,12 @@ class ConfigChange(Body):
     changes: dict[str, Any]
 
 
-def _masked(value: Any, key: str = "") -> Any:
+def masked(value: Any, key: str = "") -> Any:
+    """``value`` with secrets replaced (by key name, and passwords inside URLs)."""
     if isinstance(value, dict):
-        return {k: _masked(v, k) for k, v in value.items()}
+        return {k: masked(v, k) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_masked(v, key) for v in value]
+        return [masked(v, key) for v in value]
     if isinstance(value, str):
         if key and _SECRET_KEYS.search(key) and value and not key.endswith("_file"):
             return "********"
@@ -51,7 +52,7 @@ def _masked(value: Any, key: str = "") -> Any:
 
 
 def _running(config: ApplianceConfig) -> dict[str, Any]:
-    return {k: _masked(v, k) for k, v in asdict(config).items()}
+    return {k: masked(v, k) for k, v in asdict(config).items()}
 
 
 def _out(ctx: Ctx) -> ConfigOut:
@@ -62,7 +63,7 @@ def _out(ctx: Ctx) -> ConfigOut:
     except ConfigError as error:
         raise APIError(409, str(error)) from None
     running = _running(config)
-    file_values = {k: _masked(v, k) for k, v in document.items()}
+    file_values = {k: masked(v, k) for k, v in document.items()}
     differs = any(running.get(k) != v for k, v in file_values.items() if k in EDITABLE)
     return ConfigOut(
         running=running,
