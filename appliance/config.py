@@ -84,6 +84,10 @@ class ApplianceConfig:
                 )
         if bool(self.api_tls_cert) != bool(self.api_tls_key):
             raise ConfigError("api_tls_cert and api_tls_key: give both or neither")
+        for name in ("api_tls_cert", "api_tls_key"):
+            value = getattr(self, name)
+            if value and not os.access(value, os.R_OK):
+                raise ConfigError(f"{name}: cannot read {value}")
         for name in ("udp_bind", "basic_station_bind", "api_bind"):
             value = getattr(self, name)
             host, _, port = value.rpartition(":")
