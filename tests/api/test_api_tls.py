@@ -39,4 +39,4 @@ def test_a_missing_certificate_is_a_one_line_error(tmp_path: Path) -> None:
         "run", "--config", str(config), "--data-dir", str(tmp_path / "d"),
         "--udp-bind", "127.0.0.1:0", "--basic-station-bind", "", "--api-bind", "127.0.0.1:0",
     )  # fmt: skip
-    assert_usage_error(result, "TLS")
+    assert_usage_error(result, "api_tls_cert: cannot read")
