@@ -91,6 +91,8 @@ def _run(args: argparse.Namespace) -> int:
     )
     # Imported here so that every other command starts without loading the whole appliance.
     from appliance.api.server import APIServerError  # noqa: PLC0415
+    from appliance.app.events import EventLogError  # noqa: PLC0415
+    from appliance.integrations import OutboxError  # noqa: PLC0415
     from appliance.ns.sqlite_store import StoreError  # noqa: PLC0415
     from appliance.runtime import DataDirError, run  # noqa: PLC0415
     from hal.backend import BackendError  # noqa: PLC0415
@@ -99,7 +101,14 @@ def _run(args: argparse.Namespace) -> int:
         return run(config, config_file=config_path or config.data_dir / CONFIG_FILE)
     except PermissionError as exc:
         raise CLIUsageError(f"permission denied: {exc.filename or exc}") from None
-    except (BackendError, StoreError, DataDirError, APIServerError) as exc:
+    except (
+        BackendError,
+        StoreError,
+        EventLogError,
+        OutboxError,
+        DataDirError,
+        APIServerError,
+    ) as exc:
         raise CLIUsageError(str(exc)) from None
     except OSError as exc:
         raise CLIUsageError(f"cannot start: {exc.strerror or exc}") from None
