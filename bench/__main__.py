@@ -5,7 +5,20 @@ from __future__ import annotations
 import argparse
 import platform
 
-from bench import basic_station, ns, protocol, semtech_udp
+from bench import (
+    api,
+    basic_station,
+    bridge,
+    codecs,
+    console,
+    events,
+    integrations,
+    ns,
+    protocol,
+    semtech_udp,
+    sx1302,
+    system,
+)
 
 
 def main() -> None:
@@ -16,7 +29,20 @@ def main() -> None:
         f"# {platform.node()} {platform.machine()} {platform.python_implementation()} "
         f"{platform.python_version()}"
     )
-    runs = (protocol.run, semtech_udp.run, basic_station.run, ns.run)
+    runs = (
+        protocol.run,
+        semtech_udp.run,
+        basic_station.run,
+        ns.run,
+        events.run,
+        api.run,
+        codecs.run,
+        bridge.run,
+        integrations.run,
+        sx1302.run,
+        console.run,
+        system.run,
+    )
     for result in (result for run in runs for result in run(args.quick)):
         print(result.line())
 

@@ -327,10 +327,15 @@ class SQLiteStore(ManagementMixin):
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path} was written by a newer version (schema {version})")
-        migrate(self._db, version)
-        check = self._db.execute("PRAGMA quick_check").fetchone()[0]
+        # Check before migrating: a damaged file must be left exactly as it was found.
+        check = str(self._db.execute("PRAGMA quick_check").fetchone()[0])
         if check != "ok":
-            raise StoreError(f"{self.path} is damaged: {check}")
+            first = check.splitlines()[0] if check else "unknown damage"
+            raise StoreError(
+                f"{self.path}: not a usable database (damaged: {first}); restore it from a "
+                "backup or move it away to start empty"
+            )
+        migrate(self._db, version)
 
     # --- management (used by the application server and tests) ------------------------------
 
