@@ -295,6 +295,29 @@ class Sx1302Backend:
         self.counters["tx_emitted"] += 1
         self._tx_per_frequency[request.frequency_hz] += 1
 
+    def status(self) -> dict[str, object]:
+        """What the console's dashboard shows of this concentrator: chip, temperature, board,
+        region and the channel plan it listens on (frequencies in Hz)."""
+        driver = self.driver
+        config = self.config
+        channels = [
+            config.radios[channel.rf_chain].frequency_hz + channel.if_hz
+            for channel in config.multi_sf
+            if channel.enable
+        ]
+        identity = None if driver is None else driver.identity
+        temperature = None if driver is None else driver.temperature_c()
+        return {
+            "state": "running" if driver is not None else "stopped",
+            "chip": None if identity is None else identity.model,
+            "eui": None if identity is None else str(identity.eui),
+            "temperature_c": None if temperature is None else round(temperature, 1),
+            "board": None if self.options.profile is None else self.options.profile.name,
+            "region": self.options.region,
+            "bus": f"{self.options.bus_kind} {self.options.device}",
+            "channels_hz": channels,
+        }
+
     def stats(self) -> GatewayStats:
         driver = self.driver
         metadata = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 
@@ -167,3 +168,14 @@ def test_system_status_health_metrics_and_openapi(api: httpx.Client) -> None:
     document = api.get("/openapi.json").json()
     assert "/api/devices/{dev_eui}/queue" in document["paths"]
     assert api.get("/docs").status_code == 200
+
+
+def test_cpu_temperature_is_read_from_sysfs(tmp_path: Path) -> None:
+    from appliance.api.routes.system import cpu_temperature_c  # noqa: PLC0415
+
+    zone = tmp_path / "temp"
+    zone.write_text("48312\n")
+    assert cpu_temperature_c(zone) == 48.3
+    assert cpu_temperature_c(tmp_path / "missing") is None
+    zone.write_text("garbage")
+    assert cpu_temperature_c(zone) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
@@ -35,6 +36,18 @@ class SystemStatus(Body):
     uplinks: int
     joins: int
     parts: dict[str, dict[str, Any]]
+    cpu_temperature_c: float | None = None
+
+
+THERMAL_ZONE = Path("/sys/class/thermal/thermal_zone0/temp")
+
+
+def cpu_temperature_c(path: Path = THERMAL_ZONE) -> float | None:
+    """The SoC temperature on a Raspberry Pi (millidegrees in sysfs); None where there is none."""
+    try:
+        return round(int(path.read_text().strip()) / 1000, 1)
+    except (OSError, ValueError):
+        return None
 
 
 @router.get("/health")
@@ -105,4 +118,5 @@ async def system_status(ctx: Ctx, _: Caller) -> SystemStatus:
         uplinks=ctx.metrics.uplinks,
         joins=ctx.metrics.joins,
         parts={name: ext.status() for name, ext in ctx.extensions.items()},
+        cpu_temperature_c=cpu_temperature_c(),
     )

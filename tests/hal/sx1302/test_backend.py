@@ -212,3 +212,16 @@ async def test_a_pushed_channel_plan_restarts_the_concentrator_with_it(rig: Rig)
     rig.chip.inject(FifoPacket(b"\x40after", if_chain=1).encode())
     uplink = await _next(events, UplinkFrame)
     assert isinstance(uplink, UplinkFrame) and uplink.tx_info.frequency == 868_300_000
+
+
+async def test_status_describes_the_concentrator_for_the_dashboard(rig: Rig) -> None:
+    status = rig.backend.status()
+    assert status["state"] == "running"
+    assert status["chip"] == "SX1302"
+    assert status["eui"] == str(CHIP_EUI)
+    assert status["temperature_c"] == 31.5
+    assert status["region"] == "EU868"
+    assert status["board"]
+    channels = status["channels_hz"]
+    assert isinstance(channels, list) and len(channels) == 8
+    assert all(863_000_000 <= f <= 870_000_000 for f in channels)
