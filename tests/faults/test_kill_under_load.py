@@ -67,12 +67,12 @@ def test_kill_minus_nine_under_load_loses_no_counter(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_event_log_after_a_kill_keeps_what_it_had_flushed(tmp_path: Path) -> None:
-    """Until the integration outbox is wired into ``appliance run``, the event log is where
-    ``up`` events are kept. It is written in batches (200 entries, or every
-    ``flush_interval_s`` = 5 s), so a crash loses what was appended since the last write:
-    at a trickle of traffic that includes uplinks already acknowledged (all 10 of the last
-    second in this test; reported in bench/RESULTS.md). What was written before stays, and
-    the restart duplicates nothing."""
+    """The event log (what the console and the API show) is written in batches (200 entries,
+    or every ``flush_interval_s`` = 5 s), so a crash loses what was appended since the last
+    write: at a trickle of traffic that includes uplinks already acknowledged (all 10 of the
+    last second here). The durable path is the integration outbox
+    (test_integration_outages.py). What the log had written stays, and the restart duplicates
+    nothing."""
     rig = Rig(tmp_path / "data", 10)
     try:
         appliance = rig.start()
