@@ -172,7 +172,7 @@ class NetworkServer:
     async def _handle(self, uplink: DeduplicatedUplink) -> None:
         try:
             await self.pipeline.handle(uplink)
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.OperationalError, OSError) as exc:
             # The disk is full or failing: the uplink is refused (its counter not committed),
             # said in one line; the radio side keeps running and recovers with the disk.
             log.error("uplink not processed: cannot store its session: %s", exc)
