@@ -43,14 +43,13 @@ class ManagementMixin:
     _db: sqlite3.Connection
     _sessions: GroupCommitter
 
-    def _invalidate_device(self, dev_eui: EUI64) -> None:
-        raise NotImplementedError  # provided by SQLiteStore
+    if TYPE_CHECKING:  # SQLiteStore provides these: the cache hooks and the key sealing.
 
-    def _invalidate_profile(self, profile_id: uuid.UUID) -> None:
-        raise NotImplementedError  # provided by SQLiteStore
+        def _invalidate_device(self, dev_eui: EUI64) -> None: ...
 
-    def _seal_root_keys(self, device: Device) -> bytes | None:
-        raise NotImplementedError  # provided by SQLiteStore
+        def _invalidate_profile(self, profile_id: uuid.UUID) -> None: ...
+
+        def _seal_root_keys(self, device: Device) -> bytes | None: ...
 
     @property
     def connection(self) -> sqlite3.Connection:

@@ -4,6 +4,7 @@ checked before it is sent; the appliance checks the keys)."""
 from __future__ import annotations
 
 import json
+from abc import abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
@@ -75,11 +76,13 @@ class _Form(ModalScreen["JSON | None"]):
         self._error("")
         self.save(body)
 
+    @abstractmethod
     def body(self) -> JSON:
-        raise NotImplementedError
+        """The request body from the form's fields (FormError for a bad field)."""
 
+    @abstractmethod
     async def send(self, body: JSON) -> JSON:
-        raise NotImplementedError
+        """Send ``body`` to the API; the answer is the stored record."""
 
     @work(exclusive=True, group="save")
     async def save(self, body: JSON) -> None:
