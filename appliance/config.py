@@ -26,6 +26,8 @@ class ApplianceConfig:
     region: str = "EU868"
     data_dir: Path = Path("data")
     log_level: str = "info"
+    # Event lines (one per uplink, join...) a second before the rest are only counted.
+    log_event_lines_per_s: int = 100
     net_id: str = "000000"
     udp_bind: str = "0.0.0.0:1700"  # Semtech UDP packet forwarders; "" turns it off
     basic_station_bind: str = "0.0.0.0:3001"  # LoRa Basics Station; "" turns it off
@@ -65,7 +67,7 @@ class ApplianceConfig:
             raise ConfigError(
                 f"log_level: must be debug, info, warning or error, got {self.log_level!r}"
             )
-        for name in ("simulate", "dedup_window_ms", "downlink_wait_ms"):
+        for name in ("simulate", "dedup_window_ms", "downlink_wait_ms", "log_event_lines_per_s"):
             value = getattr(self, name)
             if not 0 <= value <= 100_000:
                 raise ConfigError(f"{name}: must be 0..100000, got {value}")

@@ -24,6 +24,7 @@ EDITABLE = frozenset(
         "region",
         "net_id",
         "log_level",
+        "log_event_lines_per_s",
         "udp_bind",
         "basic_station_bind",
         "api_bind",

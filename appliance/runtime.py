@@ -31,7 +31,6 @@ from appliance.app.repository import Repository
 from appliance.app.service import ApplicationServer
 from appliance.app.status import StatusTracker
 from appliance.bridge import (
-    BridgeLogEvent,
     Route,
     RoutingPolicy,
     UpstreamBridge,
@@ -39,6 +38,7 @@ from appliance.bridge import (
 )
 from appliance.codecs import CodecError, CodecRunner, CodecSpec
 from appliance.config import ApplianceConfig
+from appliance.event_lines import EventLines
 from appliance.integrations import (
     IntegrationManager,
     downlink_command_from_dict,
@@ -51,16 +51,18 @@ from appliance.lorawan.regions.fixed import FixedChannelPlan
 from appliance.ns.device import Device
 from appliance.ns.downlink.data import QueueItem
 from appliance.ns.events import (
-    DeviceMACEvent,
-    JoinEvent,
     LogEvent,
     NSEvent,
-    TxAckEvent,
 )
 from appliance.ns.network import NetworkSettings
 from appliance.ns.server import NetworkServer
 from appliance.ns.sqlite_store import SQLiteStore
-from appliance.ns.uplink.data_flow import AckEvent, UplinkEvent
+from appliance.runtime_extensions import (
+    BridgeExtension,
+    GatewayExtension,
+    describe_backend,
+    log_bridge_event,
+)
 from appliance.service import ServiceNotifier, run_watchdog
 from appliance.simulation.fleet import Fleet
 from appliance.simulation.provision import SIMULATED_APPLICATION_ID, provision
@@ -101,44 +103,6 @@ def network_settings(config: ApplianceConfig) -> NetworkSettings:
         downlink_wait_ms=config.downlink_wait_ms,
         **config.network,
     )
-
-
-def log_event(event: NSEvent) -> None:
-    if isinstance(event, UplinkEvent):
-        best = event.uplink.best
-        log.info(
-            "uplink dev_eui=%s f_cnt=%d f_port=%s data=%s dr=%d rssi=%d snr=%.1f gateways=%d",
-            event.dev_eui,
-            event.f_cnt,
-            event.f_port,
-            event.data.hex(),
-            event.dr,
-            best.rssi,
-            best.snr,
-            len(event.uplink.rx_info),
-        )
-    elif isinstance(event, JoinEvent):
-        log.info("join dev_eui=%s dev_addr=%s", event.dev_eui, event.dev_addr)
-    elif isinstance(event, AckEvent):
-        log.info(
-            "ack dev_eui=%s f_cnt_down=%d acknowledged=%s",
-            event.dev_eui,
-            event.f_cnt_down,
-            event.acknowledged,
-        )
-    elif isinstance(event, TxAckEvent):
-        level = logging.DEBUG if event.status.name == "OK" else logging.WARNING
-        log.log(
-            level,
-            "txack dev_eui=%s downlink_id=%d status=%s",
-            event.dev_eui,
-            event.downlink_id,
-            event.status.name,
-        )
-    elif isinstance(event, DeviceMACEvent):
-        log.info("mac dev_eui=%s %s", event.dev_eui, event.event)
-    elif isinstance(event, LogEvent):
-        log.warning("device dev_eui=%s %s: %s", event.dev_eui, event.code, event.message)
 
 
 async def _drive_fleet(fleet: Fleet, radio: VirtualRadioBackend) -> None:
@@ -226,6 +190,7 @@ class Appliance:
             )
         self.status = StatusTracker(repository)
         self.application_server = ApplicationServer(repository, self.status)
+        self.event_lines = EventLines(time.monotonic, lines_per_s=config.log_event_lines_per_s)
         self.server = NetworkServer(settings, store, self.backends, emit=self._emit)
         self.event_log = EventLog.open(
             config.data_dir, EventLogOptions.from_mapping(config.event_log)
@@ -278,7 +243,11 @@ class Appliance:
         self.context.extensions["integrations"] = self.integrations
         self.api = build_api(config, self.context)
         self.server.on_stats = self.application_server.gateway_stats
-        self.context.extensions["gateways"] = _GatewayExtension(self)
+        self.context.extensions["gateways"] = GatewayExtension(
+            self.backends,
+            self.server.gateway_routes,
+            lambda: self.application_server.latest_stats,
+        )
         self.bridge = self._build_bridge()
         self._parts = [
             _Part("payload codecs", self.codecs.start, self.codecs.close),
@@ -306,7 +275,7 @@ class Appliance:
             data_dir=self.config.data_dir,
             transmit=self.server.transmit,
             configure=self.server.configure_gateway,
-            events=_log_bridge_event,
+            events=log_bridge_event,
         )
         policy = RoutingPolicy.from_config(bridge_config)
 
@@ -325,7 +294,7 @@ class Appliance:
             bridge.offer_stats(stats)
 
         self.server.on_stats = on_stats
-        self.context.extensions["bridge"] = _BridgeExtension(bridge)
+        self.context.extensions["bridge"] = BridgeExtension(bridge)
         return bridge
 
     async def _enqueue_command(
@@ -390,7 +359,7 @@ class Appliance:
         return result.data, result.f_port or f_port
 
     def _emit(self, event: NSEvent) -> None:
-        log_event(event)
+        self.event_lines(event)
         self.application_server.handle(event)
 
     async def _build_simulation(self) -> tuple[VirtualRadioBackend, Fleet]:
@@ -446,7 +415,8 @@ class Appliance:
             self.settings.region_name,
             config.data_dir.resolve(),
             ", ".join(
-                _describe(b, config.simulate if b is self.radio else 0) for b in self.backends
+                describe_backend(b, config.simulate if b is self.radio else 0)
+                for b in self.backends
             )
             or "none",
         )
@@ -472,6 +442,9 @@ class Appliance:
         store = getattr(self, "store", None)
         if store is not None:
             store.close()
+        event_lines = getattr(self, "event_lines", None)
+        if event_lines is not None:
+            event_lines.flush()
         if notifier is not None:
             notifier.close()
 
@@ -491,93 +464,6 @@ async def serve(
     return appliance.restart_requested
 
 
-class _GatewayExtension:
-    """Backends, their gateways and the gateways' latest statistics (status and metrics)."""
-
-    def __init__(self, appliance: Appliance) -> None:
-        self.appliance = appliance
-
-    def status(self) -> dict[str, Any]:
-        routes = self.appliance.server.gateway_routes()
-        backends = []
-        for backend in self.appliance.backends:
-            entry: dict[str, Any] = {
-                "name": backend.name,
-                "description": _describe(backend, 0),
-                "gateways": sorted(g for g, name in routes.items() if name == backend.name),
-            }
-            report = getattr(backend, "status", None)
-            if callable(report):
-                with contextlib.suppress(Exception):
-                    entry["details"] = report()
-            backends.append(entry)
-        return {"backends": backends}
-
-    def metrics(self) -> list[str]:
-        stats = self.appliance.application_server.latest_stats
-        lines = [
-            "# HELP appliance_gateway_rx_packets_total Packets a gateway received (its stats).",
-            "# TYPE appliance_gateway_rx_packets_total counter",
-        ]
-        lines += [
-            f'appliance_gateway_rx_packets_total{{gateway_id="{g}"}} {s["rx_packets_received"]}'
-            for g, s in sorted(stats.items())
-        ]
-        lines += [
-            "# HELP appliance_gateway_tx_packets_total Packets a gateway emitted (its stats).",
-            "# TYPE appliance_gateway_tx_packets_total counter",
-        ]
-        lines += [
-            f'appliance_gateway_tx_packets_total{{gateway_id="{g}"}} {s["tx_packets_emitted"]}'
-            for g, s in sorted(stats.items())
-        ]
-        return lines
-
-
-def _log_bridge_event(event: BridgeLogEvent) -> None:
-    level = {"info": logging.INFO, "warning": logging.WARNING}.get(event.level, logging.ERROR)
-    log.log(level, "bridge %s: %s", event.code, event.message)
-
-
-class _BridgeExtension:
-    """The bridge's state and counters for /api/system/status and /metrics."""
-
-    def __init__(self, bridge: UpstreamBridge) -> None:
-        self.bridge = bridge
-
-    def status(self) -> dict[str, Any]:
-        return {
-            "connected": self.bridge.connected,
-            "backlog": self.bridge.backlog,
-            "spool_bytes": self.bridge.spool_bytes,
-            **self.bridge.counters.snapshot(),
-        }
-
-    def metrics(self) -> list[str]:
-        counters = self.bridge.counters
-        lines = [
-            "# HELP appliance_bridge_connected 1 while the upstream link is up.",
-            "# TYPE appliance_bridge_connected gauge",
-            f"appliance_bridge_connected {int(self.bridge.connected)}",
-            "# HELP appliance_bridge_backlog Uplinks waiting to go upstream.",
-            "# TYPE appliance_bridge_backlog gauge",
-            f"appliance_bridge_backlog {self.bridge.backlog}",
-            "# HELP appliance_bridge_uplinks_sent_total Uplinks sent upstream.",
-            "# TYPE appliance_bridge_uplinks_sent_total counter",
-            f"appliance_bridge_uplinks_sent_total {counters.uplinks_sent}",
-            "# HELP appliance_bridge_uplinks_replayed_total Uplinks sent late, from the spool.",
-            "# TYPE appliance_bridge_uplinks_replayed_total counter",
-            f"appliance_bridge_uplinks_replayed_total {counters.uplinks_replayed}",
-            "# HELP appliance_bridge_dropped_total Uplinks or stats the bridge had to drop.",
-            "# TYPE appliance_bridge_dropped_total counter",
-        ]
-        lines += [
-            f'appliance_bridge_dropped_total{{reason="{reason}"}} {count}'
-            for reason, count in sorted(counters.dropped.items())
-        ]
-        return lines
-
-
 async def _noop() -> None:
     return None
 
@@ -593,17 +479,6 @@ def _cancelling(task: asyncio.Task[None]) -> Callable[[], Awaitable[None]]:
 
 def _wall() -> datetime:
     return datetime.now(UTC)
-
-
-def _describe(backend: Backend, simulated: int) -> str:
-    if isinstance(backend, SemtechUDPBackend):
-        return f"semtech-udp on port {backend.port}"
-    if isinstance(backend, BasicStationBackend):
-        return f"basic-station on port {backend.port}"
-    if isinstance(backend, VirtualRadioBackend):
-        devices = f" with {simulated} simulated devices" if simulated else ""
-        return f"virtual radio {backend.gateway_id}{devices}"
-    return backend.name
 
 
 RESTART_EXIT_CODE = 75  # asked to restart (e.g. after a configuration change); systemd restarts
