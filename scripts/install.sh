@@ -15,7 +15,8 @@ ARGS="$*"
 SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 INSTALL_DIR=/opt/lorawan-appliance
 SERVICE=lorawan-appliance.service
-UNITS=(lorawan-appliance.service lorawan-appliance-firstboot.service lorawan-appliance-console.service)
+UNITS=(lorawan-appliance.service lorawan-appliance-firstboot.service lorawan-appliance-console.service
+    lorawan-appliance-readonly-root.service)
 OS_PACKAGES=(python3-venv python3-pip python3-spidev python3-lgpio python3-gpiozero python3-serial)
 
 ROOT=/
@@ -148,6 +149,8 @@ if [ "$VOLATILE_JOURNAL" -eq 1 ]; then
 fi
 put 0644 "$SOURCE/docs/deployment.md" "$INSTALL_DIR/docs/deployment.md"
 put 0755 "$SOURCE/scripts/uninstall.sh" "$INSTALL_DIR/uninstall.sh"
+# The read-only root (docs/deployment.md); its first-boot unit is enabled only by the image.
+put 0755 "$SOURCE/scripts/readonly-root.sh" "$INSTALL_DIR/readonly-root.sh"
 mkdir -p "$PREFIX$INSTALL_DIR/firmware_profiles"
 for profile in "$SOURCE"/firmware_profiles/*.toml; do
     [ -f "$profile" ] || continue

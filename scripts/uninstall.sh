@@ -10,7 +10,7 @@
 set -euo pipefail
 
 INSTALL_DIR=/opt/lorawan-appliance
-UNITS=(lorawan-appliance-console.service lorawan-appliance.service lorawan-appliance-firstboot.service)
+UNITS=(lorawan-appliance-console.service lorawan-appliance.service lorawan-appliance-firstboot.service lorawan-appliance-readonly-root.service)
 ROOT=/
 PURGE=0
 

@@ -25,8 +25,11 @@ SCRIPTS = [
     ROOT / "scripts/install.sh",
     ROOT / "scripts/uninstall.sh",
     ROOT / "scripts/ensure-test-tools.sh",
+    ROOT / "scripts/readonly-root.sh",
     IMAGE / "build.sh",
     IMAGE / "install-into-rootfs.sh",
+    IMAGE / "initramfs/firstboot",
+    IMAGE / "initramfs/hook",
     STAGE / "prerun.sh",
     *sorted(STAGE.glob("*/*-run.sh")),
 ]
@@ -49,22 +52,26 @@ def _sourced(path: Path, *names: str, env: dict[str, str] | None = None) -> dict
 
 def test_pi_gen_config_builds_raspberry_pi_os_lite_plus_the_appliance() -> None:
     values = _sourced(
-        IMAGE / "config", "IMG_NAME", "RELEASE", "STAGE_LIST", "ENABLE_SSH", "LORAWAN_CONSOLE"
-    )
+        IMAGE / "config", "IMG_NAME", "RELEASE", "STAGE_LIST", "ENABLE_SSH", "LORAWAN_CONSOLE",
+        "LORAWAN_READONLY_ROOT", "LORAWAN_ROOT_SIZE_MIB",
+    )  # fmt: skip
     assert values["IMG_NAME"] == "lorawan-appliance"
     assert values["RELEASE"] == "bookworm"
     # Stages 0-2 are Raspberry Pi OS Lite; ours comes last; nothing of the desktop.
     assert values["STAGE_LIST"].split() == ["stage0", "stage1", "stage2", STAGE.name]
     assert values["ENABLE_SSH"] == "0"  # SSH is the user's choice at first boot
     assert values["LORAWAN_CONSOLE"] in ("0", "1")
-    exported = subprocess.run(
-        ["bash", "-c", f'source "{IMAGE / "config"}"; bash -c "echo $LORAWAN_CONSOLE"'],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={},
-    )
-    assert exported.stdout.strip() == values["LORAWAN_CONSOLE"], "stage scripts need it exported"
+    assert values["LORAWAN_READONLY_ROOT"] == "0"  # opt-in
+    assert int(values["LORAWAN_ROOT_SIZE_MIB"]) >= 2048
+    for name in ("LORAWAN_CONSOLE", "LORAWAN_READONLY_ROOT", "LORAWAN_ROOT_SIZE_MIB"):
+        exported = subprocess.run(
+            ["bash", "-c", f'source "{IMAGE / "config"}"; bash -c "echo ${name}"'],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={},
+        )
+        assert exported.stdout.strip() == values[name], f"stage scripts need {name} exported"
 
 
 def test_the_stage_has_the_shape_pi_gen_runs() -> None:
@@ -125,12 +132,21 @@ WantedBy=multi-user.target
 """
 
 
-def _smoke_build(tmp_path: Path, **env: str) -> Path:
+# What raspberrypi-sys-mods installs for the first boot's resize (what LORAWAN_READONLY_ROOT
+# replaces), as far as install-into-rootfs.sh checks it.
+SYS_MODS_RESIZE = "usr/share/initramfs-tools/scripts/local-premount/firstboot"
+
+
+def _smoke_build(
+    tmp_path: Path, *, expect: int = 0, sys_mods: str = "parted resizepart", **env: str
+) -> Path:
     rootfs = os_root(tmp_path / "rootfs")
     swap = rootfs / "usr/lib/systemd/system/dphys-swapfile.service"
     swap.write_text(_SWAP_UNIT)
     enabled = run("systemctl", f"--root={rootfs}", "enable", "dphys-swapfile.service")
     assert enabled.returncode == 0, enabled.stderr
+    (rootfs / SYS_MODS_RESIZE).parent.mkdir(parents=True)
+    (rootfs / SYS_MODS_RESIZE).write_text(sys_mods)
     result = subprocess.run(
         [str(IMAGE / "install-into-rootfs.sh"), "--smoke", str(rootfs)],
         capture_output=True,
@@ -139,7 +155,9 @@ def _smoke_build(tmp_path: Path, **env: str) -> Path:
         check=False,
         env={**os.environ, **env},
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == expect, result.stdout + result.stderr
+    if expect:
+        rootfs.joinpath("stderr").write_text(result.stderr)
     return rootfs
 
 
@@ -164,6 +182,10 @@ def test_smoke_build_holds_units_user_and_configuration(tmp_path: Path) -> None:
     assert not (rootfs / "etc/lorawan-appliance/appliance.toml").exists()
     # SD-card care: Raspberry Pi OS's swap file is off.
     assert not (wants / "dphys-swapfile.service").exists()
+    # The read-only root is opt-in: its tool ships, its first-boot step is off.
+    assert os.access(rootfs / "opt/lorawan-appliance/readonly-root.sh", os.X_OK)
+    assert not (wants / "lorawan-appliance-readonly-root.service").exists()
+    assert not (rootfs / "etc/initramfs-tools").exists()
 
 
 @pytest.mark.slow
@@ -174,3 +196,49 @@ def test_smoke_build_with_the_console_on_tty1(tmp_path: Path) -> None:
     assert (wants / "lorawan-appliance-console.service").is_symlink()
     assert not (rootfs / "etc/systemd/system/getty.target.wants/getty@tty1.service").exists()
     assert (wants / "dphys-swapfile.service").is_symlink()
+
+
+@pytest.mark.slow
+@needs_systemd_tools
+def test_smoke_build_with_the_read_only_root(tmp_path: Path) -> None:
+    rootfs = _smoke_build(tmp_path, LORAWAN_READONLY_ROOT="1", LORAWAN_ROOT_SIZE_MIB="4096")
+    # The first boot's resize, in place of raspberrypi-sys-mods' (same name, /etc wins), with
+    # the configured root size written in.
+    resize = rootfs / "etc/initramfs-tools/scripts/local-premount/firstboot"
+    assert resize.stat().st_mode & 0o777 == 0o755
+    expected = (IMAGE / "initramfs/firstboot").read_text()
+    assert resize.read_text() == expected.replace(
+        "LORAWAN_ROOT_SIZE_MIB=6144", "LORAWAN_ROOT_SIZE_MIB=4096"
+    )
+    hook = rootfs / "etc/initramfs-tools/hooks/lorawan-appliance-data"
+    assert hook.read_bytes() == (IMAGE / "initramfs/hook").read_bytes()
+    assert hook.stat().st_mode & 0o777 == 0o755
+    # The next boot mounts the data partition and turns the overlay on.
+    wants = rootfs / "etc/systemd/system/multi-user.target.wants"
+    assert (wants / "lorawan-appliance-readonly-root.service").is_symlink()
+    assert os.access(rootfs / "opt/lorawan-appliance/readonly-root.sh", os.X_OK)
+    # Not yet on in the image itself: the first boots write SSH keys, the user, the region.
+    fstab = rootfs / "etc/fstab"
+    assert not fstab.exists() or "lorawan" not in fstab.read_text()
+
+
+@pytest.mark.slow
+@needs_systemd_tools
+@pytest.mark.parametrize(
+    ("env", "sys_mods", "fragment"),
+    [
+        ({"LORAWAN_READONLY_ROOT": "1"}, "resize2fs only", "is missing or has changed"),
+        ({"LORAWAN_READONLY_ROOT": "yes"}, "parted resizepart", "must be 0 or 1"),
+        (
+            {"LORAWAN_READONLY_ROOT": "1", "LORAWAN_ROOT_SIZE_MIB": "1000"},
+            "parted resizepart",
+            "at least 2048",
+        ),
+    ],
+)
+def test_the_read_only_root_option_stops_a_build_it_cannot_make(
+    tmp_path: Path, env: dict[str, str], sys_mods: str, fragment: str
+) -> None:
+    rootfs = _smoke_build(tmp_path, expect=2, sys_mods=sys_mods, **env)
+    assert fragment in (rootfs / "stderr").read_text()
+    assert not (rootfs / "etc/systemd/system/lorawan-appliance.service").exists(), "checked first"

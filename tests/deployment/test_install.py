@@ -55,6 +55,11 @@ def test_units_rules_and_settings_are_installed_with_their_modes(installed_root:
     ):
         assert _mode(installed_root / path) == 0o644, path
     assert _mode(installed_root / "opt/lorawan-appliance/uninstall.sh") == 0o755
+    assert _mode(installed_root / "opt/lorawan-appliance/readonly-root.sh") == 0o755
+    # The read-only root's first-boot unit is installed but only the image enables it.
+    unit = installed_root / UNIT_DIR / "lorawan-appliance-readonly-root.service"
+    assert _mode(unit) == 0o644
+    assert not (installed_root / UNIT_DIR / "multi-user.target.wants" / unit.name).exists()
 
 
 def test_the_service_user_is_a_system_user_in_its_device_groups(installed_root: Path) -> None:

@@ -20,6 +20,7 @@ def test_every_unit_in_the_tree_is_checked() -> None:
     assert UNITS == [
         "lorawan-appliance-console.service",
         "lorawan-appliance-firstboot.service",
+        "lorawan-appliance-readonly-root.service",
         "lorawan-appliance.service",
     ]
 
