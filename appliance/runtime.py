@@ -188,7 +188,7 @@ class Appliance:
                 "devices of appliance run --simulate",
                 datetime.now(UTC),
             )
-        self.status = StatusTracker(repository)
+        self.status = StatusTracker(repository, database=store.path)
         self.application_server = ApplicationServer(repository, self.status)
         self.event_lines = EventLines(time.monotonic, lines_per_s=config.log_event_lines_per_s)
         self.server = NetworkServer(settings, store, self.backends, emit=self._emit)

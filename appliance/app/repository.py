@@ -146,7 +146,7 @@ class Repository:
             {
                 "dev_eui": dev_eui,
                 "last_seen_at": None if s.last_seen_at is None else to_text(s.last_seen_at),
-                "data": json.dumps(_status_dict(s)),
+                "data": json.dumps(status_dict(s)),
             }
             for dev_eui, s in statuses.items()
         ]
@@ -442,7 +442,7 @@ def _integration(row: dict[str, Any]) -> Integration:
     )
 
 
-def _status_dict(status: DeviceStatus) -> dict[str, Any]:
+def status_dict(status: DeviceStatus) -> dict[str, Any]:
     return {
         "rssi": status.rssi,
         "snr": status.snr,
