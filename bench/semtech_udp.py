@@ -1,12 +1,18 @@
 """Semtech UDP backend throughput: PUSH_DATA datagrams (one rxpk each) parsed and converted.
 
 - core: ``SemtechUDPCore.datagram_received`` alone: header, JSON, rxpk -> ``UplinkFrame``, the
-  PUSH_ACK; no sockets, so this is the ceiling.
+  PUSH_ACK; no sockets, so this is the ceiling. Timed in CPU time of the process (the figure
+  that matters on the appliance, where this shares the main thread with everything else, and
+  one that other work on a shared machine barely disturbs).
 - loopback: the asyncio ``SemtechUDPBackend`` on 127.0.0.1 fed by a load generator in another
   process (on another core when one is free), which keeps a window of PUSH_DATA
   unacknowledged as a busy forwarder would; timed from the first to the last ``UplinkFrame``
-  the consumer takes from ``events()``. Every datagram is distinct (token, tmst, payload),
-  from 10 gateways, in the sx1302 forwarder's format.
+  the consumer takes from ``events()``, in wall-clock time and in CPU time of the thread that
+  runs the event loop (socket reads, core, PUSH_ACK sends, the event queue and the consumer).
+  Every datagram is distinct (token, tmst, payload), from 10 gateways, in the sx1302
+  forwarder's format.
+
+``python -m bench.semtech_udp [--quick]``.
 """
 
 from __future__ import annotations
@@ -62,14 +68,14 @@ def bench_core(count: int, repeats: int) -> Result:
     best = float("inf")
     for _ in range(repeats):
         core = SemtechUDPCore()
-        start = time.perf_counter()
+        start = time.process_time()
         for data in datagrams:
             core.datagram_received(data, ("127.0.0.1", 1700), 0, 0)
             core.datagrams_to_send()
             core.events_to_deliver()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
         assert not core.drop_counts, core.drop_counts
-    return Result("semtech-udp core: PUSH_DATA -> UplinkFrame", count, best)
+    return Result("semtech-udp core: PUSH_DATA -> UplinkFrame, CPU", count, best)
 
 
 # The load generator: a plain blocking socket in a child process, so it does not compete with
@@ -102,7 +108,7 @@ print(sent, acked)
 """
 
 
-async def _loopback(count: int) -> tuple[int, float]:
+async def _loopback(count: int) -> tuple[int, float, float]:
     backend = SemtechUDPBackend({"bind": "127.0.0.1:0", "max_queue": count + GATEWAYS})
     await backend.start()
     busy = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
@@ -119,7 +125,7 @@ async def _loopback(count: int) -> tuple[int, float]:
         cwd=Path(__file__).resolve().parent.parent,
         stdout=subprocess.PIPE,
     )
-    received, first, last = 0, 0.0, 0.0
+    received, first, last, first_cpu, last_cpu = 0, 0.0, 0.0, 0.0, 0.0
     try:
         # One deadline for the whole run (a per-event wait_for would cost a task per event).
         with contextlib.suppress(TimeoutError):
@@ -127,9 +133,9 @@ async def _loopback(count: int) -> tuple[int, float]:
                 async for event in backend.events():
                     if isinstance(event, UplinkFrame):
                         received += 1
-                        last = time.perf_counter()
+                        last, last_cpu = time.perf_counter(), time.thread_time()
                         if received == 1:
-                            first = last
+                            first, first_cpu = last, last_cpu
                         if received == count:
                             break
     finally:
@@ -138,23 +144,26 @@ async def _loopback(count: int) -> tuple[int, float]:
     drops = {k: v for k, v in backend.drop_counts.items() if v}
     if drops:
         raise AssertionError(f"the backend dropped datagrams: {drops}")
-    return received, last - first
+    return received, last - first, last_cpu - first_cpu
 
 
-def bench_loopback(count: int, repeats: int) -> Result:
-    best: tuple[int, float] | None = None
-    for _ in range(repeats):
-        received, seconds = asyncio.run(_loopback(count))
-        if received > 1 and (best is None or (received - 1) / seconds > best[0] / best[1]):
-            best = (received - 1, seconds)  # intervals between the first and last uplink
-    if best is None:
+def bench_loopback(count: int, repeats: int) -> list[Result]:
+    runs = [asyncio.run(_loopback(count)) for _ in range(repeats)]
+    runs = [(received - 1, wall, cpu) for received, wall, cpu in runs if received > 1]
+    if not runs:
         raise AssertionError("no uplink came back over loopback")
-    return Result("semtech-udp loopback: PUSH_DATA -> PUSH_ACK + event", *best)
+    # Intervals between the first and the last uplink; the best run by each measure.
+    wall = max(runs, key=lambda run: run[0] / run[1])
+    cpu = max(runs, key=lambda run: run[0] / max(run[2], 1e-9))
+    return [
+        Result("semtech-udp loopback: PUSH_DATA -> PUSH_ACK + event", wall[0], wall[1]),
+        Result("semtech-udp loopback, CPU of the event loop thread", cpu[0], max(cpu[2], 1e-9)),
+    ]
 
 
 def run(quick: bool) -> list[Result]:
     count, repeats = (2_000, 1) if quick else (100_000, 3)
-    return [bench_core(count, repeats), bench_loopback(count, repeats)]
+    return [bench_core(count, repeats), *bench_loopback(count, repeats)]
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Final
@@ -39,7 +40,6 @@ BACKEND_NAME: Final = "semtech-udp"
 # test is noticed without the test sleeping for the real duration.
 _MAX_TIMER_SLEEP_S: Final = 1.0
 _BATCH: Final = 64  # datagrams read per wake-up before the loop serves others
-_RECEIVE_BUFFER: Final = 1 << 20  # asked of the kernel, to ride out bursts (it may give less)
 
 
 class SemtechUDPBackend:
@@ -66,6 +66,7 @@ class SemtechUDPBackend:
         self._wake = asyncio.Event()
         self._timer_task: asyncio.Task[None] | None = None
         self._stopped = False
+        self._receive_buffer = 0
 
     @property
     def name(self) -> str:
@@ -82,6 +83,12 @@ class SemtechUDPBackend:
     @property
     def port(self) -> int:
         return self.local_address[1]
+
+    @property
+    def receive_buffer_bytes(self) -> int:
+        """The socket receive buffer the kernel granted (0 before ``start``), in the units of
+        the ``receive_buffer_bytes`` option: Linux reports double, for its bookkeeping."""
+        return self._receive_buffer
 
     @property
     def core(self) -> SemtechUDPCore:
@@ -104,8 +111,7 @@ class SemtechUDPBackend:
         sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
             sock.setblocking(False)
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
+            self._receive_buffer = _set_receive_buffer(sock, self.options.receive_buffer_bytes)
             sock.bind((host, port))
             loop.add_reader(sock.fileno(), self._readable, sock)
         except (OSError, NotImplementedError) as error:
@@ -134,8 +140,11 @@ class SemtechUDPBackend:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[BackendEvent]:
-        while not (self._stopped and self._queue.empty()):
-            event = await self._queue.get()
+        queue = self._queue
+        while not (self._stopped and queue.empty()):
+            # Events come in batches (one per socket wake-up): take what is there without
+            # the coroutine of get() per event.
+            event = queue.get_nowait() if queue.qsize() else await queue.get()
             if event is None:
                 return
             yield event
@@ -225,3 +234,23 @@ class SemtechUDPBackend:
                 self._count(DropReason.EVENT_QUEUE_FULL)
             else:
                 self._queue.put_nowait(event)
+
+
+def _set_receive_buffer(sock: socket.socket, wanted: int) -> int:
+    """Ask for ``wanted`` bytes of receive buffer; say once, at start, when the kernel gives
+    less. Returns what it gave."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, wanted)
+    granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    if sys.platform.startswith("linux"):
+        granted //= 2  # Linux doubles the value asked, for its bookkeeping, and reports that
+    if granted < wanted:
+        logger.warning(
+            "semtech-udp: the kernel gave a receive buffer of %d bytes of the %d asked "
+            "(receive_buffer_bytes); bursts beyond it are dropped unseen while the appliance "
+            "is busy. Linux caps it at net.core.rmem_max: sysctl -w net.core.rmem_max=%d",
+            granted,
+            wanted,
+            wanted,
+        )
+    return granted

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import binascii
 import re
-from base64 import b64decode
-from collections.abc import Mapping
+from binascii import a2b_base64
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, Final
 
@@ -30,6 +30,7 @@ from hal.model import (
     UplinkRxInfo,
     UplinkTxInfo,
 )
+from hal.semtech_udp.build import uplink_frame, uplink_rx_info
 from hal.semtech_udp.packets import DropReason, PacketError
 from hal.semtech_udp.timestamps import TmstWidener, parse_utc_ns
 
@@ -62,42 +63,53 @@ _MAX_RSIG: Final = 16  # antennas per frame; real boards have 1-4
 _MAX_META: Final = 32  # custom "meta" entries kept per frame (bounds memory per datagram)
 _MAX_META_TEXT: Final = 256
 _GPS_SECOND_NS: Final = 1_000_000_000
+_MAX_TMMS: Final = 1 << 53
 
-# (datr, codr, hpw) -> Modulation: a gateway hears a handful of data rates, and the modulation
-# objects are immutable, so they are shared. Bounded so garbage cannot grow it.
-_modulations: dict[tuple[object, object, object], Modulation] = {}
+# (datr, codr, hpw, type of hpw) -> Modulation: a gateway hears a handful of data rates, and
+# the modulation objects are immutable, so they are shared. Bounded so garbage cannot grow it.
+_modulations: dict[tuple[object, ...], Modulation] = {}
+# (freq, datr, codr, hpw, type of hpw) -> UplinkTxInfo, for the same reason: a gateway's
+# channels and data rates are few, so most entries skip the frequency and data rate checks.
+_tx_infos: dict[tuple[object, ...], UplinkTxInfo] = {}
+_MAX_TX_INFOS: Final = 1_024
 
 
 def _fail(reason: DropReason, message: str) -> PacketError:
     return PacketError(reason, message)
 
 
-def _number(entry: Mapping[str, Any], key: str, low: float, high: float) -> float | None:
-    value = entry.get(key)
-    if value is None:
-        return None
+def _checked_number(key: str, value: object, low: float, high: float) -> float:
+    """``value`` (present) as the number it is, or the reason it is refused."""
     # bool is an int in Python but never a number in this protocol
-    if type(value) not in (int, float):
+    if type(value) is not int and type(value) is not float:
         raise _fail(DropReason.BAD_RXPK, f"{key}={value!r} is not a number")
     if not low <= value <= high:  # also refuses NaN, which Python's json accepts
         raise _fail(DropReason.ABSURD_VALUE, f"{key}={value!r} is not in {low}..{high}")
-    return value  # type: ignore[no-any-return]
+    return value
+
+
+def _checked_integer(key: str, value: object, low: int, high: int) -> int:
+    """``value`` (present) as an int (an integral float is one), or the reason it is refused."""
+    number = _checked_number(key, value, low, high)
+    if type(number) is float and not number.is_integer():
+        raise _fail(DropReason.ABSURD_VALUE, f"{key}={number!r} is not an integer")
+    return int(number)
+
+
+def _number(entry: Mapping[str, Any], key: str, low: float, high: float) -> float | None:
+    value = entry.get(key)
+    return None if value is None else _checked_number(key, value, low, high)
 
 
 def _integer(entry: Mapping[str, Any], key: str, low: int, high: int) -> int | None:
-    value = _number(entry, key, low, high)
-    if value is None:
-        return None
-    if type(value) is float:
-        if not value.is_integer():
-            raise _fail(DropReason.ABSURD_VALUE, f"{key}={value!r} is not an integer")
-        return int(value)
-    return int(value)
+    value = entry.get(key)
+    return None if value is None else _checked_integer(key, value, low, high)
 
 
 def modulation_of(datr: object, codr: object, hpw: object = None) -> Modulation:
     """The modulation named by ``datr`` (+ ``codr``, and ``hpw`` for LR-FHSS)."""
-    key = (datr, codr, hpw)
+    # hpw's type is in the key because 1, 1.0 and true are one key and only 1 is valid.
+    key = (datr, codr, hpw, type(hpw))
     try:
         cached = _modulations.get(key)
     except TypeError:  # an unhashable JSON value (list, object)
@@ -144,22 +156,37 @@ def _parse_modulation(datr: object, codr: object, hpw: object) -> Modulation:
     raise _fail(DropReason.BAD_DATARATE, f"datr {datr!r} is not a data rate")
 
 
-def _payload(entry: Mapping[str, Any]) -> bytes:
-    data = entry.get("data")
+def _crc_status(stat: object) -> CRCStatus:
+    """The CRC status of a ``stat`` that is missing or not the int -1, 0 or 1."""
+    return CRCStatus.NO_CRC if stat is None else _CRC_STATUS[_checked_integer("stat", stat, -1, 1)]
+
+
+def _payload(data: object, size: object) -> bytes:
     if not isinstance(data, str):
         raise _fail(DropReason.BAD_RXPK, "rxpk without a data string")
-    # PROTOCOL.TXT says padded, but "padding optional" forwarders exist
-    padded = data + "=" * (-len(data) % 4)
+    if len(data) % 4:  # PROTOCOL.TXT says padded, but "padding optional" forwarders exist
+        data += "=" * (-len(data) % 4)
     try:
-        payload = b64decode(padded, validate=True)
+        # What base64.b64decode(validate=True) runs, without its wrapper; a str that is not
+        # ASCII raises ValueError.
+        payload = a2b_base64(data, strict_mode=True)
     except (binascii.Error, ValueError):
         raise _fail(DropReason.BAD_BASE64, "rxpk data is not base64") from None
-    size = entry.get("size")
     if size is not None and (type(size) is not int or size != len(payload)):
         raise _fail(DropReason.SIZE_MISMATCH, f"size {size!r} but {len(payload)} bytes of data")
     if len(payload) > 255:
         raise _fail(DropReason.ABSURD_VALUE, f"{len(payload)} byte payload exceeds 255")
     return payload
+
+
+def _tx_info(freq: object, datr: object, codr: object, hpw: object) -> UplinkTxInfo:
+    """Validate and convert, then remember the result for the next entry with these values."""
+    tx_info = UplinkTxInfo(_frequency(freq), modulation_of(datr, codr, hpw))
+    if len(_tx_infos) >= _MAX_TX_INFOS:
+        _tx_infos.clear()  # garbage from a forged gateway cannot keep the real ones out for long
+    # hpw's type is in the key because 1, 1.0 and true are one key and only 1 is valid.
+    _tx_infos[freq, datr, codr, hpw, type(hpw)] = tx_info
+    return tx_info
 
 
 def _metadata(entry: Mapping[str, Any], target: dict[str, str]) -> None:
@@ -170,44 +197,21 @@ def _metadata(entry: Mapping[str, Any], target: dict[str, str]) -> None:
             target[key] = str(value)
     meta = entry.get("meta")
     if isinstance(meta, dict):
-        for key, value in list(meta.items())[:_MAX_META]:
-            if isinstance(value, str):
-                target[key[:_MAX_META_TEXT]] = value[:_MAX_META_TEXT]
+        _custom_meta(meta, target)
 
 
-def _frequency(entry: Mapping[str, Any]) -> int:
-    freq = entry.get("freq")
+def _custom_meta(meta: dict[Any, Any], target: dict[str, str]) -> None:
+    for key, value in list(meta.items())[:_MAX_META]:
+        if isinstance(value, str):
+            target[key[:_MAX_META_TEXT]] = value[:_MAX_META_TEXT]
+
+
+def _frequency(freq: object) -> int:
     if isinstance(freq, bool) or not isinstance(freq, int | float):
         raise _fail(DropReason.BAD_RXPK, f"freq {freq!r} is not a number")
     if not _MIN_FREQUENCY_MHZ <= freq <= _MAX_FREQUENCY_MHZ:
         raise _fail(DropReason.ABSURD_VALUE, f"frequency {freq!r} MHz")
     return round(freq * 1_000_000)  # MHz with Hz precision: rounding makes it exact
-
-
-def _times(
-    entry: Mapping[str, Any], widener: TmstWidener | None, metadata: dict[str, str]
-) -> tuple[bytes, int | None, int | None, int | None]:
-    """Context, gateway time, GPS time and fine GPS time of an entry (ns)."""
-    tmst = _integer(entry, "tmst", 0, 0xFFFF_FFFF)
-    context = b""
-    if tmst is not None:
-        # As ChirpStack: the concentrator counter, 4 bytes big-endian, echoed in Class A downlinks.
-        context = tmst.to_bytes(4, "big")
-        if widener is not None:
-            metadata["tmst64"] = str(widener.widen(tmst))
-    tmms = _integer(entry, "tmms", 0, 1 << 53)
-    gps_ns = None if tmms is None else tmms * 1_000_000
-    ftime = _integer(entry, "ftime", 0, 999_999_999)
-    fine_ns = None
-    if ftime is not None:
-        if gps_ns is not None:
-            # ftime counts ns since the last PPS; the whole GPS second comes from tmms.
-            fine_ns = gps_ns - gps_ns % _GPS_SECOND_NS + ftime
-        else:
-            metadata["ftime"] = str(ftime)  # no GPS second to anchor it to
-    text = entry.get("time")
-    gw_time = parse_utc_ns(text) if isinstance(text, str) and text else None
-    return context, gw_time, gps_ns, fine_ns
 
 
 def _per_antenna(rsig: object, rx_info: UplinkRxInfo) -> list[UplinkRxInfo]:
@@ -239,6 +243,49 @@ def _per_antenna(rsig: object, rx_info: UplinkRxInfo) -> list[UplinkRxInfo]:
     return receptions
 
 
+def _times_and_metadata(
+    get: Callable[[str], Any], widener: TmstWidener | None
+) -> tuple[bytes, int | None, int | None, int | None, dict[str, str]]:
+    """Context, gateway time, GPS time and fine GPS time (ns) of an entry, and its metadata."""
+    metadata: dict[str, str] = {}
+    tmst = get("tmst")
+    context = b""
+    if tmst is not None:
+        if type(tmst) is not int or not 0 <= tmst <= 0xFFFF_FFFF:
+            tmst = _checked_integer("tmst", tmst, 0, 0xFFFF_FFFF)
+        # As ChirpStack: the concentrator counter, 4 bytes big-endian, echoed in Class A downlinks.
+        context = tmst.to_bytes(4, "big")
+        if widener is not None:
+            metadata["tmst64"] = str(widener.widen(tmst))
+    gps_ns = get("tmms")
+    if gps_ns is not None:
+        if type(gps_ns) is not int or not 0 <= gps_ns <= _MAX_TMMS:
+            gps_ns = _checked_integer("tmms", gps_ns, 0, _MAX_TMMS)
+        gps_ns *= 1_000_000
+    ftime = get("ftime")
+    fine_ns = None
+    if ftime is not None:
+        if type(ftime) is not int or not 0 <= ftime <= 999_999_999:
+            ftime = _checked_integer("ftime", ftime, 0, 999_999_999)
+        if gps_ns is not None:
+            # ftime counts ns since the last PPS; the whole GPS second comes from tmms.
+            fine_ns = gps_ns - gps_ns % _GPS_SECOND_NS + ftime
+        else:
+            metadata["ftime"] = str(ftime)  # no GPS second to anchor it to
+    text = get("time")
+    gw_time = parse_utc_ns(text) if isinstance(text, str) and text else None
+    for key, low, high in _EXTRAS:
+        value = get(key)
+        if value is not None:
+            if type(value) is not int or not low <= value <= high:
+                value = _checked_number(key, value, low, high)
+            metadata[key] = str(value)
+    meta = get("meta")
+    if isinstance(meta, dict):
+        _custom_meta(meta, metadata)
+    return context, gw_time, gps_ns, fine_ns, metadata
+
+
 def uplinks_from_rxpk(
     entry: object,
     gateway_id: EUI64,
@@ -252,40 +299,71 @@ def uplinks_from_rxpk(
 
     Raises ``PacketError`` whose reason says why the entry was refused.
     """
+    # This runs for every uplink, so each field is read once and its usual value (an int in
+    # range) is accepted inline; anything else goes through _checked_integer/_checked_number,
+    # which convert it (an integral float) or raise its reason. Fields are checked in a fixed
+    # order, so an entry with several faults always gives the same reason.
     if not isinstance(entry, dict):
         raise _fail(DropReason.BAD_RXPK, "rxpk entry is not an object")
-    payload = _payload(entry)
-    tx_info = UplinkTxInfo(
-        _frequency(entry), modulation_of(entry.get("datr"), entry.get("codr"), entry.get("hpw"))
+    get = entry.get
+    payload = _payload(get("data"), get("size"))
+    freq, datr, codr, hpw = get("freq"), get("datr"), get("codr"), get("hpw")
+    try:
+        tx_info = _tx_infos.get((freq, datr, codr, hpw, type(hpw)))
+    except TypeError:  # an unhashable JSON value (list, object): _tx_info says which
+        tx_info = None
+    if tx_info is None:
+        tx_info = _tx_info(freq, datr, codr, hpw)
+    stat = get("stat")
+    crc_status = _CRC_STATUS.get(stat) if type(stat) is int else None
+    if crc_status is None:
+        crc_status = _crc_status(stat)
+    rssi = get("rssi")
+    if rssi is not None:
+        if type(rssi) is not int or not -200 <= rssi <= 50:
+            rssi = _checked_integer("rssi", rssi, -200, 50)
+    else:  # the signal RSSI stands in
+        rssi = get("rssis")
+        if rssi is None:
+            rssi = 0
+        elif type(rssi) is not int or not -200 <= rssi <= 50:
+            rssi = _checked_integer("rssis", rssi, -200, 50)
+    context, gw_time, gps_ns, fine_ns, metadata = _times_and_metadata(get, widener)
+    snr = get("lsnr")
+    if type(snr) is not float or not snr or not -50.0 <= snr <= 50.0:
+        # Missing, 0 and -0.0 all give 0.0; an int is made a float.
+        snr = float(_number(entry, "lsnr", -50.0, 50.0) or 0.0)
+    channel = get("chan", 0)
+    if type(channel) is not int or not 0 <= channel <= 255:
+        channel = _integer(entry, "chan", 0, 255) or 0  # None (JSON null) too
+    rf_chain = get("rfch", 0)
+    if type(rf_chain) is not int or not 0 <= rf_chain <= 255:
+        rf_chain = _integer(entry, "rfch", 0, 255) or 0
+    board = get("brd", 0)
+    if type(board) is not int or not 0 <= board <= 0xFFFF:
+        board = _integer(entry, "brd", 0, 0xFFFF) or 0
+    rx_info = uplink_rx_info(
+        gateway_id,
+        uplink_id,
+        rssi,
+        snr,
+        channel,
+        rf_chain,
+        board,
+        0,  # antenna
+        context,
+        crc_status,
+        gw_time,
+        ns_time_ns,
+        gps_ns,
+        fine_ns,
+        location,
+        metadata,
     )
-    stat = _integer(entry, "stat", -1, 1)
-    rssi = _integer(entry, "rssi", -200, 50)
-    if rssi is None:
-        rssi = _integer(entry, "rssis", -200, 50)
-    metadata: dict[str, str] = {}
-    context, gw_time, gps_ns, fine_ns = _times(entry, widener, metadata)
-    _metadata(entry, metadata)
-    rx_info = UplinkRxInfo(
-        gateway_id=gateway_id,
-        uplink_id=uplink_id,
-        rssi=rssi or 0,
-        snr=float(_number(entry, "lsnr", -50.0, 50.0) or 0.0),
-        channel=_integer(entry, "chan", 0, 255) or 0,
-        rf_chain=_integer(entry, "rfch", 0, 255) or 0,
-        board=_integer(entry, "brd", 0, 0xFFFF) or 0,
-        context=context,
-        crc_status=CRCStatus.NO_CRC if stat is None else _CRC_STATUS[stat],
-        gw_time_ns=gw_time,
-        ns_time_ns=ns_time_ns,
-        time_since_gps_epoch_ns=gps_ns,
-        fine_time_since_gps_epoch_ns=fine_ns,
-        location=location,
-        metadata=metadata,
-    )
-    rsig = entry.get("rsig")
+    rsig = get("rsig")
     if not rsig:
-        return [UplinkFrame(payload, tx_info, rx_info)]
-    return [UplinkFrame(payload, tx_info, info) for info in _per_antenna(rsig, rx_info)]
+        return [uplink_frame(payload, tx_info, rx_info)]
+    return [uplink_frame(payload, tx_info, info) for info in _per_antenna(rsig, rx_info)]
 
 
 def crc_status_of(entry: object) -> CRCStatus | None:

@@ -25,6 +25,11 @@ _NS_PER_DAY: Final = 86_400 * _NS_PER_S
 
 # Dates change once a day, so the days-since-epoch of recent dates are kept (bounded).
 _epoch_days: dict[tuple[int, int, int], int] = {}
+# Unix ns of recent whole seconds, by their compact text "2013-03-31T16:21:17": every rxpk of
+# the same second, from any gateway, then costs a slice, a lookup and one int() (bounded).
+_second_starts: dict[str, int] = {}
+_SECOND_STARTS_MAX: Final = 64
+_FRACTION_SCALE: Final[tuple[int, ...]] = tuple(10 ** (9 - digits) for digits in range(10))
 
 
 def _days_from_civil(year: int, month: int, day: int) -> int:
@@ -59,6 +64,31 @@ def parse_utc_ns(text: str) -> int | None:
 
     A time without a zone is taken as UTC: the protocol says every time is UTC.
     """
+    # The form sx130x forwarders write, "2013-03-31T16:21:17.528002Z", by its second's start.
+    if len(text) > 21 and text[19] == "." and text[-1] == "Z":
+        second = text[:19]
+        start = _second_starts.get(second)
+        if start is None:
+            start = _second_start(second)
+        fraction = text[20:-1]
+        if start is not None and len(fraction) <= 9 and fraction.isdigit() and fraction.isascii():
+            return start + int(fraction) * _FRACTION_SCALE[len(fraction)]
+    return _parse(text)
+
+
+def _second_start(second: str) -> int | None:
+    """Unix ns of ``YYYY-MM-DDTHH:MM:SS`` (these separators only), remembered; else None."""
+    if (second[4], second[7], second[10], second[13], second[16]) != ("-", "-", "T", ":", ":"):
+        return None  # another form of the regular expression's: its own path reads it
+    start = _parse(second)
+    if start is not None:
+        if len(_second_starts) >= _SECOND_STARTS_MAX:
+            _second_starts.clear()
+        _second_starts[second] = start
+    return start
+
+
+def _parse(text: str) -> int | None:
     match = _TIME.fullmatch(text.strip())
     if match is None:
         return None

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -312,10 +315,44 @@ async def test_registered_by_kind_and_options_are_checked() -> None:
         ({"disconnect_after_s": True}, "disconnect_after_s"),
         ({"max_queue": 0}, "max_queue"),
         ({"forward_crc_errors": "yes"}, "forward_crc_errors"),
+        ({"receive_buffer_bytes": 1024}, "receive_buffer_bytes"),
+        ({"receive_buffer_bytes": 1 << 31}, "receive_buffer_bytes"),
+        ({"receive_buffer_bytes": "4M"}, "receive_buffer_bytes"),
     ]
     for bad, message in bad_options:
         with pytest.raises(BackendConfigError, match=message):
             create_backend("semtech-udp", bad)
+
+
+def _rmem_max() -> int | None:
+    try:
+        return int(Path("/proc/sys/net/core/rmem_max").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+async def test_receive_buffer_is_asked_for_and_a_kernel_cap_reported(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert SemtechUDPBackend().options.receive_buffer_bytes == 4 << 20
+    rmem_max = _rmem_max()
+    if not sys.platform.startswith("linux") or rmem_max is None or rmem_max < 65_536:
+        pytest.skip("needs Linux, whose cap is net.core.rmem_max")
+    caplog.set_level(logging.WARNING, logger="hal.semtech_udp.backend")
+    small = SemtechUDPBackend({"bind": "127.0.0.1:0", "receive_buffer_bytes": 65_536})
+    assert small.receive_buffer_bytes == 0  # not started
+    await small.start()
+    await small.stop()
+    assert small.receive_buffer_bytes == 65_536
+    assert caplog.records == []
+    wanted = rmem_max + 65_536
+    big = SemtechUDPBackend({"bind": "127.0.0.1:0", "receive_buffer_bytes": wanted})
+    await big.start()
+    await big.stop()
+    assert big.receive_buffer_bytes == rmem_max
+    (record,) = caplog.records
+    assert "net.core.rmem_max" in record.getMessage()
+    assert f"{rmem_max} bytes of the {wanted} asked" in record.getMessage()
 
 
 async def test_bind_failure_is_a_backend_error(backend: SemtechUDPBackend) -> None:
