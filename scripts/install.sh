@@ -143,6 +143,7 @@ for unit in "${UNITS[@]}"; do
 done
 put 0644 "$SOURCE/systemd/sysusers.d/lorawan-appliance.conf" /etc/sysusers.d/lorawan-appliance.conf
 put 0644 "$SOURCE/systemd/udev/60-lorawan-concentrator.rules" /etc/udev/rules.d/60-lorawan-concentrator.rules
+put 0644 "$SOURCE/systemd/sysctl.d/60-lorawan-appliance.conf" /etc/sysctl.d/60-lorawan-appliance.conf
 if [ "$VOLATILE_JOURNAL" -eq 1 ]; then
     put 0644 "$SOURCE/systemd/journald.conf.d/60-lorawan-appliance.conf" \
         /etc/systemd/journald.conf.d/60-lorawan-appliance.conf
@@ -235,6 +236,7 @@ if [ "$START" -eq 1 ] && running_systemd; then
         udevadm trigger --subsystem-match=tty --subsystem-match=spidev --subsystem-match=gpio
     fi
     [ "$VOLATILE_JOURNAL" -eq 1 ] && systemctl restart systemd-journald
+    sysctl -q -p /etc/sysctl.d/60-lorawan-appliance.conf || true
     if [ -f "$config" ]; then
         systemctl restart "$SERVICE"
         systemctl --no-pager --lines=5 status "$SERVICE" || true

@@ -51,9 +51,13 @@ def test_units_rules_and_settings_are_installed_with_their_modes(installed_root:
         "etc/sysusers.d/lorawan-appliance.conf",
         "etc/udev/rules.d/60-lorawan-concentrator.rules",
         "etc/systemd/journald.conf.d/60-lorawan-appliance.conf",
+        "etc/sysctl.d/60-lorawan-appliance.conf",
         "opt/lorawan-appliance/docs/deployment.md",
     ):
         assert _mode(installed_root / path) == 0o644, path
+    # The Semtech UDP receive buffer the appliance asks for (receive_buffer_bytes, 4 MiB).
+    sysctl = (installed_root / "etc/sysctl.d/60-lorawan-appliance.conf").read_text()
+    assert "net.core.rmem_max = 4194304" in sysctl.splitlines()
     assert _mode(installed_root / "opt/lorawan-appliance/uninstall.sh") == 0o755
     assert _mode(installed_root / "opt/lorawan-appliance/readonly-root.sh") == 0o755
     # The read-only root's first-boot unit is installed but only the image enables it.
