@@ -48,7 +48,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python -m bench
 
 fuzz: $(TEST_STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/lorawan tests/hal tests/api/test_api_fuzz.py
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q --timeout 0 tests/lorawan tests/hal tests/fuzz tests/api/test_api_fuzz.py
 
 # Deployment (docs/deployment.md): the scripts create their own virtualenv in /opt.
 install:
