@@ -9,6 +9,7 @@ global_conf.json. docs/board-profiles.md describes the schema.
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,7 +31,15 @@ from hal.sx1302.errors import ProfileError
 from hal.sx1302.profile_schema import TableReader
 
 PROFILES_ENV: Final = "APPLIANCE_FIRMWARE_PROFILES"
-DEFAULT_PROFILES_DIR: Final = Path(__file__).resolve().parents[2] / "firmware_profiles"
+# The checkout's folder (a development or editable install); an installed appliance keeps them
+# beside its virtualenv (/opt/lorawan-appliance/{venv,firmware_profiles}, scripts/install.sh).
+SOURCE_PROFILES_DIR: Final = Path(__file__).resolve().parents[2] / "firmware_profiles"
+INSTALLED_PROFILES_DIR: Final = Path(sys.prefix).resolve().parent / "firmware_profiles"
+DEFAULT_PROFILES_DIR: Final = (
+    SOURCE_PROFILES_DIR
+    if SOURCE_PROFILES_DIR.is_dir() or not INSTALLED_PROFILES_DIR.is_dir()
+    else INSTALLED_PROFILES_DIR
+)
 # The extra channels an EU868 network announces in its join-accept CFList, so an SX1302
 # listens on eight channels as the usual EU868 gateway does.
 EU868_EXTRA_FREQUENCIES: Final = (867_100_000, 867_300_000, 867_500_000, 867_700_000, 867_900_000)

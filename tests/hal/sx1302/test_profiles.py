@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -224,3 +227,24 @@ def test_global_conf_gives_the_same_configuration_as_the_profile(tmp_path: Path)
     path = tmp_path / "global_conf.json"
     path.write_text("/* from the profile */\n" + json.dumps(document, indent=1))
     assert load_global_conf(path).config == config
+
+
+def test_an_installed_appliance_finds_the_profiles_beside_its_virtualenv(tmp_path: Path) -> None:
+    """Installed without the checkout (scripts/install.sh: /opt/lorawan-appliance/venv and
+    /opt/lorawan-appliance/firmware_profiles), the default is the folder beside the venv."""
+    (tmp_path / "firmware_profiles").mkdir()
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.prefix = {str(venv)!r}
+        import hal.sx1302.profiles as p
+        assert p.SOURCE_PROFILES_DIR.is_dir()  # the checkout: it wins when present
+        print(p.INSTALLED_PROFILES_DIR)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert Path(out) == (tmp_path / "firmware_profiles").resolve()
