@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +23,13 @@ from appliance.app.events import (
     FrameRecord,
     application_events,
     downlink_frame_log,
-    uplink_frame_log,
+)
+from appliance.app.events.device_info import DeviceBlock
+from appliance.app.events.uplink_records import (
+    DeduplicationIds,
+    Receptions,
+    up_record,
+    uplink_frame_record,
 )
 from appliance.app.repository import NotFoundError, Repository
 from appliance.codecs import CodecError, CodecRunner, CodecSpec
@@ -40,12 +45,23 @@ DEVICE_INFO_TTL_S = 10.0  # names and tags changed through the API show within t
 RecordSink = Callable[[list[EventRecord]], Awaitable[None]]
 
 
-@dataclass(frozen=True, slots=True)
 class _Cached:
-    info: DeviceInfo
-    codec: CodecSpec
-    variables: dict[str, str]
-    at: float
+    """A device's information, valid until ``expires``; ``block`` is its ``deviceInfo`` as
+    events carry it, kept across refreshes while the information stays the same."""
+
+    __slots__ = ("block", "codec", "expires", "variables")
+
+    def __init__(
+        self, block: DeviceBlock, codec: CodecSpec, variables: dict[str, str], expires: float
+    ) -> None:
+        self.block = block
+        self.codec = codec
+        self.variables = variables
+        self.expires = expires
+
+    @property
+    def info(self) -> DeviceInfo:
+        return self.block.info
 
 
 class EventFlow:
@@ -69,6 +85,12 @@ class EventFlow:
         self.broker = broker
         self.sinks: list[RecordSink] = []  # the integrations' outbox, when running
         self._devices: dict[EUI64, _Cached] = {}
+        # Shared by many devices, read through the repository (SQL) at most once per TTL:
+        # application names, and each profile's codec. Each value: (value, expiry).
+        self._application_names: dict[uuid.UUID, tuple[str, float]] = {}
+        self._codecs: dict[uuid.UUID, tuple[CodecSpec, float]] = {}
+        self._deduplication_ids = DeduplicationIds()
+        self._receptions = Receptions()  # made for the frame log, taken by the ``up``
         self.decode_errors = 0
 
     def forget(self, dev_eui: EUI64) -> None:
@@ -77,22 +99,15 @@ class EventFlow:
     async def _device(self, dev_eui: EUI64) -> _Cached | None:
         now = self.monotonic()
         cached = self._devices.get(dev_eui)
-        if cached is not None and now - cached.at < DEVICE_INFO_TTL_S:
+        if cached is not None and now < cached.expires:
             return cached
         device = await self.store.device_settings(dev_eui)
         if device is None:
             self._devices.pop(dev_eui, None)
             return None
         profile = await self.store.profile(device.profile_id)
-        try:
-            app_name = self.repository.application(device.application_id).name
-        except NotFoundError:
-            app_name = ""
-        runtime, script = self.repository.codec(device.profile_id)
-        try:
-            codec = CodecSpec(runtime, script)  # type: ignore[arg-type]
-        except CodecError:
-            codec = CodecSpec("none")
+        app_name, app_expires = self._application_name(device.application_id, now)
+        codec, codec_expires = self._codec(device.profile_id, now)
         info = DeviceInfo(
             application_id=device.application_id,
             application_name=app_name,
@@ -103,9 +118,37 @@ class EventFlow:
             device_class=DeviceClass.CLASS_A,
             tags={**({} if profile is None else profile.tags), **device.tags},
         )
-        entry = _Cached(info, codec, dict(device.variables), now)
+        # Unchanged (the usual case): its deviceInfo block is still good.
+        block = cached.block if cached is not None and cached.info == info else DeviceBlock(info)
+        # Whatever part was read longest ago says when to look again, so nothing shown is
+        # older than the TTL.
+        expires = min(now + DEVICE_INFO_TTL_S, app_expires, codec_expires)
+        entry = _Cached(block, codec, dict(device.variables), expires)
         self._devices[dev_eui] = entry
         return entry
+
+    def _application_name(self, app_id: uuid.UUID, now: float) -> tuple[str, float]:
+        known = self._application_names.get(app_id)
+        if known is not None and now < known[1]:
+            return known
+        try:
+            name = self.repository.application(app_id).name
+        except NotFoundError:
+            name = ""
+        known = self._application_names[app_id] = (name, now + DEVICE_INFO_TTL_S)
+        return known
+
+    def _codec(self, profile_id: uuid.UUID, now: float) -> tuple[CodecSpec, float]:
+        known = self._codecs.get(profile_id)
+        if known is not None and now < known[1]:
+            return known
+        runtime, script = self.repository.codec(profile_id)
+        try:
+            codec = CodecSpec(runtime, script)  # type: ignore[arg-type]
+        except CodecError:
+            codec = CodecSpec("none")
+        known = self._codecs[profile_id] = (codec, now + DEVICE_INFO_TTL_S)
+        return known
 
     async def _decode(
         self, event: UplinkEvent, device: _Cached, at: datetime
@@ -141,23 +184,47 @@ class EventFlow:
 
     async def records_of(self, event: NSEvent, at: datetime) -> list[EventRecord]:
         dev_eui: EUI64 = event.dev_eui
-        device = await self._device(dev_eui)
-        if device is None:
-            return []  # removed meanwhile
-        decoded, problem = None, None
+        device = self._devices.get(dev_eui)
+        if device is None or self.monotonic() >= device.expires:
+            device = await self._device(dev_eui)
+            if device is None:
+                return []  # removed meanwhile
         if isinstance(event, UplinkEvent):
-            decoded, problem = await self._decode(event, device, at)
+            return await self._uplink_records(event, device, at)
         tx_ack = event if isinstance(event, TxAckEvent) else None
         context = EventContext(
             time=at,
             deduplication_id=uuid.uuid4(),
             region_config_id=self.region_config_id,
-            decoded=decoded,
             queue_item_id=None if tx_ack is None else tx_ack.queue_item_id,
             downlink_tx_info=None if tx_ack is None else tx_ack.tx_info,
         )
-        records = application_events(event, device.info, context)
+        return application_events(event, device.info, context)
+
+    async def _uplink_records(
+        self, event: UplinkEvent, device: _Cached, at: datetime
+    ) -> list[EventRecord]:
+        """What ``application_events`` gives for an uplink (and its codec's problem), by the
+        cheaper path every uplink takes."""
+        if not event.f_port:
+            return []  # no application payload, no ``up`` (and nothing to decode)
+        decoded, problem = None, None
+        if self.codecs is not None and device.codec.runtime != "none":
+            decoded, problem = await self._decode(event, device, at)
+        deduplication_id = self._deduplication_ids()
+        records = [
+            up_record(
+                event,
+                device.block,
+                time=at,
+                deduplication_id=deduplication_id,
+                region_config_id=self.region_config_id,
+                decoded=decoded,
+                receptions=self._receptions,
+            )
+        ]
         if problem is not None:
+            context = EventContext(at, uuid.UUID(deduplication_id), self.region_config_id)
             records += application_events(problem, device.info, context)
         return records
 
@@ -176,19 +243,26 @@ class EventFlow:
     # --- frames (the network server's tap: every reception and every downlink) --------------
 
     def uplink_frame(self, frame: UplinkFrame, at: datetime) -> None:
-        self._frame(lambda: uplink_frame_log(frame, time=at))
-
-    def downlink_frame(self, frame: DownlinkFrame, ack: DownlinkTxAck | None, at: datetime) -> None:
-        self._frame(lambda: downlink_frame_log(frame, ack, time=at))
-
-    def _frame(self, build: Callable[[], FrameRecord]) -> None:
         if self.event_log is None and (self.broker is None or not self.broker.subscriber_count):
             return
         try:
-            record = build()
+            record = uplink_frame_record(frame, at, self._receptions)
         except Exception as error:
             log.debug("frame not logged: %s", error)
             return
+        self._log_frame(record)
+
+    def downlink_frame(self, frame: DownlinkFrame, ack: DownlinkTxAck | None, at: datetime) -> None:
+        if self.event_log is None and (self.broker is None or not self.broker.subscriber_count):
+            return
+        try:
+            record = downlink_frame_log(frame, ack, time=at)
+        except Exception as error:
+            log.debug("frame not logged: %s", error)
+            return
+        self._log_frame(record)
+
+    def _log_frame(self, record: FrameRecord) -> None:
         if self.event_log is not None:
             self.event_log.append_frame(record)
         if self.broker is not None:

@@ -2,11 +2,13 @@
 
 | module | what it holds |
 |---|---|
-| `device_info` | `DeviceInfo` (ChirpStack's ``deviceInfo``), `DeviceClass`, the default tenant |
+| `device_info` | `DeviceInfo` (``deviceInfo``), `DeviceClass`, the default tenant, `DeviceBlock` |
 | `build` | pure builders of the seven ``integration`` events; `LogLevel`, `LogCode` |
 | `from_ns` | `application_events`: network-server event + `EventContext` -> records |
 | `frames` | `uplink_frame_log`, `downlink_frame_log` (``stream`` frame logs) |
 | `json_mapping` | the JSON exactly as ChirpStack prints it; binary and strict parsing |
+| `uplink_records` | the same `up` records and uplink frame logs, made cheaply (every uplink) |
+| `json_printers` | the JSON of a reception written out, as `json_mapping` prints it |
 | `records` | `EventRecord`, `FrameRecord`: a message plus the keys it is found by |
 | `event_log` | `EventLog`: SQLite log with batched writes, retention and queries |
 | `log_options`, `log_schema`, `log_rows` | its options, its file and tables, its rows |

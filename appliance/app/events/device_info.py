@@ -14,6 +14,7 @@ from typing import Any
 
 from chirpstack_api import integration
 
+from appliance.app.events.json_mapping import message_to_json
 from appliance.lorawan.identifiers import EUI64
 
 DEFAULT_TENANT_ID = uuid.UUID("7a1c0e52-5d3b-4c1e-9f0a-6c2d8e4b1a01")
@@ -70,3 +71,15 @@ def device_info_message(info: DeviceInfo) -> Any:
     message = integration.DeviceInfo()
     device_info_to_proto(info, message)
     return message
+
+
+class DeviceBlock:
+    """A device's ``deviceInfo`` made once for all its events: the message each event copies
+    and its JSON text (``message_to_json`` of it, so the same as the generic path prints)."""
+
+    __slots__ = ("info", "json", "message")
+
+    def __init__(self, info: DeviceInfo) -> None:
+        self.info = info
+        self.message: Any = device_info_message(info)
+        self.json: str = message_to_json(self.message)

@@ -41,6 +41,7 @@ from appliance.app.events.errors import EventBuildError
 
 _EMIT_ALL_PACKAGES = frozenset({"integration", "stream"})
 _EPOCH = datetime(1970, 1, 1)
+_FLOAT32_MAX = 3.4028234663852886e38
 _SIXTY_FOUR_BIT = frozenset(
     {
         FieldDescriptor.TYPE_INT64,
@@ -209,17 +210,47 @@ def _float32(value: float) -> float | str:
         return special
     for digits in range(1, 10):
         candidate = float(f"{value:.{digits}g}")
+        if abs(candidate) > _FLOAT32_MAX:
+            continue  # rounded past the largest float32: no parser takes it back
         if struct.unpack("<f", struct.pack("<f", candidate))[0] == value:
             return candidate
-    return value  # unreachable: nine significant digits identify every float32
+    return value  # only near the largest float32, whose exact value parses back
+
+
+# Radios report SNR in steps of 0.25 dB or 0.1 dB: a few hundred values, each searched once.
+_FLOAT32_TEXTS: dict[float, str] = {}
+_FLOAT32_TEXTS_MAX = 4_096
+
+
+def float32_json(value: float) -> str:
+    """The JSON text of a float32 field's value, as ``message_to_json`` prints it."""
+    text = _FLOAT32_TEXTS.get(value) if value else None  # 0.0 and -0.0 are one key: not kept
+    if text is None:
+        text = json.dumps(_float32(value))
+        if value and math.isfinite(value):
+            if len(_FLOAT32_TEXTS) >= _FLOAT32_TEXTS_MAX:
+                _FLOAT32_TEXTS.clear()
+            _FLOAT32_TEXTS[value] = text
+    return text
 
 
 # --- well-known types ------------------------------------------------------------------------
 
 
+# The date and time of day of recent seconds: the times of one uplink's event, its receptions
+# and the next uplinks mostly fall in the same few seconds.
+_DATE_TIMES: dict[int, str] = {}
+_DATE_TIMES_MAX = 256
+
+
 def timestamp_text(seconds: int, nanos: int) -> str:
     """chrono's ``to_rfc3339()`` of a UTC instant, as ChirpStack prints every timestamp."""
-    base = (_EPOCH + timedelta(seconds=seconds)).isoformat()
+    base = _DATE_TIMES.get(seconds)
+    if base is None:
+        base = (_EPOCH + timedelta(seconds=seconds)).isoformat()
+        if len(_DATE_TIMES) >= _DATE_TIMES_MAX:
+            _DATE_TIMES.clear()
+        _DATE_TIMES[seconds] = base
     if nanos == 0:
         fraction = ""
     elif nanos % 1_000_000 == 0:

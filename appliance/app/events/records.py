@@ -2,7 +2,10 @@
 it is found by (device, application, gateways, kind, time), read once from the message.
 
 Records are shared by every subscriber and the log, so they are never changed after they are
-made; the JSON text is computed on first use and kept.
+made; the JSON text and the protobuf bytes are computed on first use and kept (the outbox and
+the event log both store the bytes). The hot path (``uplink_records``) makes its records with
+``of_parts``: it already knows the keys, so nothing is read back from the message, and it
+hands the JSON text it wrote in along.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class EventRecord:
     (``rxInfo``, ``gatewayId``); a ``join`` names none, so its builder passes them."""
 
     __slots__ = (
+        "_bytes",
         "_json",
         "application_id",
         "dev_eui",
@@ -72,6 +76,33 @@ class EventRecord:
         self.time_ns = _time_ns(message)
         self.id = record_id  # set once the log has stored it
         self._json: str | None = None
+        self._bytes: bytes | None = None
+
+    @classmethod
+    def of_parts(
+        cls,
+        kind: EventKind,
+        message: Any,
+        *,
+        dev_eui: EUI64,
+        application_id: uuid.UUID,
+        gateway_ids: tuple[EUI64, ...],
+        time_ns: int,
+        json_text: str | None = None,
+    ) -> EventRecord:
+        """A record whose keys the caller took from what it built ``message`` from (they must
+        be what ``EventRecord(message)`` would read), with the JSON text if it has it."""
+        record = cls.__new__(cls)
+        record.kind = kind
+        record.message = message
+        record.dev_eui = dev_eui
+        record.application_id = application_id
+        record.gateway_ids = gateway_ids
+        record.time_ns = time_ns
+        record.id = None
+        record._json = json_text
+        record._bytes = None
+        return record
 
     def json(self) -> str:
         """The event body as ChirpStack sends it (MQTT ``json = true``, HTTP)."""
@@ -80,7 +111,9 @@ class EventRecord:
         return self._json
 
     def to_bytes(self) -> bytes:
-        return message_to_bytes(self.message)
+        if self._bytes is None:
+            self._bytes = message_to_bytes(self.message)
+        return self._bytes
 
     def __repr__(self) -> str:
         return f"EventRecord({self.kind}, dev_eui={self.dev_eui}, id={self.id})"
@@ -92,6 +125,7 @@ class FrameRecord:
     gateway's TX verdict."""
 
     __slots__ = (
+        "_bytes",
         "_json",
         "application_id",
         "dev_addr",
@@ -127,6 +161,34 @@ class FrameRecord:
         self.time_ns = _time_ns(message)
         self.id = record_id
         self._json: str | None = None
+        self._bytes: bytes | None = None
+
+    @classmethod
+    def of_parts(
+        cls,
+        kind: FrameKind,
+        message: Any,
+        *,
+        gateway_id: EUI64,
+        dev_eui: EUI64 | None,
+        dev_addr: DevAddr | None,
+        time_ns: int,
+    ) -> FrameRecord:
+        """A record whose keys the caller took from what it built ``message`` from (they must
+        be what ``FrameRecord(kind, message, ...)`` would read)."""
+        record = cls.__new__(cls)
+        record.kind = kind
+        record.message = message
+        record.gateway_id = gateway_id
+        record.dev_eui = dev_eui
+        record.dev_addr = dev_addr
+        record.tx_status = None
+        record.application_id = None
+        record.time_ns = time_ns
+        record.id = None
+        record._json = None
+        record._bytes = None
+        return record
 
     @property
     def gateway_ids(self) -> tuple[EUI64, ...]:
@@ -139,7 +201,9 @@ class FrameRecord:
         return self._json
 
     def to_bytes(self) -> bytes:
-        return message_to_bytes(self.message)
+        if self._bytes is None:
+            self._bytes = message_to_bytes(self.message)
+        return self._bytes
 
     def __repr__(self) -> str:
         return f"FrameRecord({self.kind}, gateway_id={self.gateway_id}, id={self.id})"

@@ -19,7 +19,7 @@ from appliance.app.events import (
     message_to_json,
     uplink_event,
 )
-from appliance.app.events.json_mapping import duration_text, timestamp_text
+from appliance.app.events.json_mapping import duration_text, float32_json, timestamp_text
 from appliance.lorawan.identifiers import EUI64
 from appliance.ns.dedup import DeduplicatedUplink
 from appliance.ns.uplink.data_flow import UplinkEvent
@@ -217,6 +217,34 @@ def test_float32_prints_the_shortest_decimal(snr: float, text: str) -> None:
     message = gw.UplinkRxInfo()
     message.snr = snr
     assert message_to_json(message) == f'{{"snr":{text}}}'
+
+
+def test_the_largest_float32_prints_too() -> None:
+    message = gw.UplinkRxInfo()
+    message.snr = 3.4028234663852886e38  # fewer digits round past it: parsers refuse those
+    text = message_to_json(message)
+    assert text == '{"snr":3.4028234663852886e+38}'
+    assert json_format.Parse(text, gw.UplinkRxInfo()) == message
+
+
+def test_float32_texts_are_remembered_apart_from_zeros() -> None:
+    assert [float32_json(v) for v in (-0.0, 0.0, 13.2, 13.2, float("nan"))] == [
+        "-0.0",
+        "0.0",
+        "13.2",
+        "13.2",
+        '"NaN"',
+    ]
+
+
+def test_timestamps_of_one_second_share_its_date() -> None:
+    assert [timestamp_text(1_749_818_692, n) for n in (0, 670_000_000, 670_509_000, 5)] == [
+        "2025-06-13T12:44:52+00:00",
+        "2025-06-13T12:44:52.670+00:00",
+        "2025-06-13T12:44:52.670509+00:00",
+        "2025-06-13T12:44:52.000000005+00:00",
+    ]
+    assert timestamp_text(-1, 0) == "1969-12-31T23:59:59+00:00"
 
 
 def test_special_floats_print_as_proto3_json_strings() -> None:
