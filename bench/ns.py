@@ -12,6 +12,10 @@ and downlinks handed out, no sockets (the figures the network-server issue sets 
   de-duplicated) and the pipeline does not wait for applications (``downlink_wait_ms=0``).
 - paced: the same with unconfirmed uplinks, timed until the pipeline is done with each (the
   bytes written per uplink at 1,000 /s).
+- sessions: the stored form of a session with a full ADR history (its size, the CPU time to
+  encode and decode it) and the memory a device takes in the store's caches (its decoded
+  session and settings, measured with tracemalloc after one uplink of every device): what
+  ``StoreTuning.cache_sessions`` is sized by.
 
 Every run reports the CPU time of the process per operation (all threads: what one core had
 to give, whatever else the machine was doing), the bytes the process wrote to disk
@@ -27,10 +31,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import random
 import statistics
 import tempfile
 import time
+import tracemalloc
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -42,14 +48,14 @@ from appliance.lorawan.frames import JoinRequest
 from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr
 from appliance.lorawan.mhdr import MType
 from appliance.lorawan.security import SessionKeys
-from appliance.ns import collector
+from appliance.ns import collector, session_codec
 from appliance.ns.dedup import DeduplicatedUplink
 from appliance.ns.device import Device, RootKeys
 from appliance.ns.events import NSEvent
 from appliance.ns.network import NetworkSettings
 from appliance.ns.pipeline import Pipeline
 from appliance.ns.profile import DeviceProfile, MACVersion
-from appliance.ns.session import DeviceSession
+from appliance.ns.session import DeviceSession, UplinkHistoryEntry
 from appliance.ns.sqlite_store import SQLiteStore
 from bench.protocol import Result
 from hal.model import (
@@ -343,12 +349,59 @@ async def _paced(devices: int, rate: int, seconds: float, *, confirmed: bool) ->
     return [Result(name, count, elapsed)]
 
 
+def _full_session() -> DeviceSession:
+    session = _abp_session(1)
+    session.f_cnt_up = 123_456
+    for f_cnt in range(session.f_cnt_up - 20, session.f_cnt_up):
+        session.add_uplink_history(UplinkHistoryEntry(f_cnt, 7.25 - f_cnt % 7, -80, 0, 2))
+    return session
+
+
+def _cpu_per_call(call: Callable[[], object], count: int) -> float:
+    call()
+    cpu = time.process_time()
+    for _ in range(count):
+        call()
+    return (time.process_time() - cpu) / count
+
+
+async def _sessions(devices: int) -> list[Result]:
+    session = _full_session()
+    stored = session_codec.encode_session(session)
+    count = 20_000
+    encode = _cpu_per_call(lambda: session_codec.encode_session(session), count)
+    decode = _cpu_per_call(lambda: session_codec.decode_session(stored), count)
+    with tempfile.TemporaryDirectory() as directory:
+        store, profile = await _open(Path(directory))
+        await _provision_abp(store, profile, devices)
+        pipeline = _pipeline(store, _Sender(), _frozen_clock)
+        store.clear_caches()
+        tracemalloc.start()
+        try:
+            seconds = await _drive(pipeline, _data_frames(devices, devices))
+            await store.flush()
+            gc.collect()
+            filled = tracemalloc.get_traced_memory()[0]
+            store.clear_caches()
+            gc.collect()
+            per_device = (filled - tracemalloc.get_traced_memory()[0]) / devices
+        finally:
+            tracemalloc.stop()
+        await store.aclose()
+    name = (
+        f"ns sessions: {len(stored)} bytes stored, encode {encode * 1e6:.1f} µs, decode "
+        f"{decode * 1e6:.1f} µs CPU; {per_device / 1024:.2f} KiB cached per device"
+    )
+    return [Result(name, devices, seconds)]
+
+
 def run(quick: bool) -> list[Result]:
     if quick:
         return [
             *asyncio.run(_uplinks(100, 300)),
             *asyncio.run(_joins(100)),
             *asyncio.run(_paced(100, 1_000, 0.2, confirmed=True)),
+            *asyncio.run(_sessions(100)),
         ]
     return [
         *asyncio.run(_uplinks(10_000, 50_000)),
@@ -356,12 +409,13 @@ def run(quick: bool) -> list[Result]:
         *asyncio.run(_joins(10_000)),
         *asyncio.run(_paced(10_000, 1_000, 10.0, confirmed=True)),
         *asyncio.run(_paced(10_000, 1_000, 10.0, confirmed=False)),
+        *asyncio.run(_sessions(16_384)),
     ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.ns", description=__doc__)
-    parser.add_argument("what", choices=("uplinks", "joins", "latency", "paced"))
+    parser.add_argument("what", choices=("uplinks", "joins", "latency", "paced", "sessions"))
     parser.add_argument("--devices", type=int, default=10_000)
     parser.add_argument("--count", type=int, default=50_000, help="uplinks or joins")
     parser.add_argument("--rate", type=int, default=1_000, help="paced: uplinks per second")
@@ -371,6 +425,8 @@ def main() -> None:
         results = asyncio.run(_uplinks(args.devices, args.count))
     elif args.what == "joins":
         results = asyncio.run(_joins(args.count))
+    elif args.what == "sessions":
+        results = asyncio.run(_sessions(args.devices))
     else:
         confirmed = args.what == "latency"
         results = asyncio.run(_paced(args.devices, args.rate, args.seconds, confirmed=confirmed))

@@ -29,6 +29,8 @@ _MIN_DATA_LEN: Final = 12  # MHDR + DevAddr + FCtrl + FCnt + MIC
 _JOIN_REQUEST_LEN: Final = 23
 _REJOIN_02_LEN: Final = 19
 _REJOIN_1_LEN: Final = 24
+_MTYPES: Final = tuple(MType(value) for value in range(8))
+_DATA_UP: Final = frozenset({int(MType.UNCONFIRMED_DATA_UP), int(MType.CONFIRMED_DATA_UP)})
 
 
 def _set_raw(
@@ -46,7 +48,7 @@ def _decode_data(data: bytes, mtype: int, major: int) -> DataFrame:
     payload_end = size - 4
     if f_opts_end > payload_end:
         raise FrameError(f"FOptsLen {f_ctrl & 0x0F} runs past the end of the frame ({size} bytes)")
-    uplink = mtype in (MType.UNCONFIRMED_DATA_UP, MType.CONFIRMED_DATA_UP)
+    uplink = mtype in _DATA_UP
     if f_opts_end < payload_end:
         f_port: int | None = data[f_opts_end]
         if f_port == 0 and f_opts_end > 8:
@@ -54,8 +56,10 @@ def _decode_data(data: bytes, mtype: int, major: int) -> DataFrame:
         frm_payload = data[f_opts_end + 1 : payload_end]
     else:
         f_port, frm_payload = None, b""
-    frame = DataFrame(
-        MType(mtype),
+    # Every check of DataFrame.__post_init__ holds by construction here: the 16-bit FCnt, at
+    # most 15 bytes of FOpts, FPort 0 without FOpts (checked above), a 4-byte MIC.
+    return DataFrame._decoded(
+        _MTYPES[mtype],
         DevAddr._trusted(dev_addr.to_bytes(4, "big")),
         (FCTRL_UPLINK if uplink else FCTRL_DOWNLINK)[f_ctrl >> 4],
         f_cnt,
@@ -64,9 +68,8 @@ def _decode_data(data: bytes, mtype: int, major: int) -> DataFrame:
         frm_payload,
         data[payload_end:],
         major,
+        data,
     )
-    _set_raw(frame, data)
-    return frame
 
 
 def _decode_join_request(data: bytes, major: int) -> JoinRequest:

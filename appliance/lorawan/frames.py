@@ -21,6 +21,9 @@ from appliance.lorawan.mhdr import Major, MType, mhdr_byte
 MAX_F_OPTS_LEN: Final = 15
 _NO_MIC: Final = bytes(4)
 _DATA_HEADER: Final = struct.Struct("<BIBH")  # MHDR, DevAddr, FCtrl, FCnt
+# Asked several times per frame: plain ints hash and compare fastest (MType is an IntEnum).
+_DATA_UP: Final = frozenset({int(MType.UNCONFIRMED_DATA_UP), int(MType.CONFIRMED_DATA_UP)})
+_CONFIRMED: Final = frozenset({int(MType.CONFIRMED_DATA_UP), int(MType.CONFIRMED_DATA_DOWN)})
 
 
 def _check_mic(mic: bytes) -> None:
@@ -106,13 +109,43 @@ class DataFrame:
             raise InvalidValueError("MAC commands cannot be in FOpts and on FPort 0 at once")
         _check_mic(self.mic)
 
+    @classmethod
+    def _decoded(  # noqa: PLR0917 - the dataclass's own fields, in order, and hot
+        cls,
+        mtype: MType,
+        dev_addr: DevAddr,
+        f_ctrl: FCtrl,
+        f_cnt: int,
+        f_opts: bytes,
+        f_port: int | None,
+        frm_payload: bytes,
+        mic: bytes,
+        major: int,
+        raw: bytes,
+    ) -> DataFrame:
+        """A frame the decoder sliced from ``raw`` and checked already (``codec``): the
+        checks of ``__post_init__`` hold by construction and are not run again."""
+        frame = object.__new__(cls)
+        set_field = object.__setattr__
+        set_field(frame, "mtype", mtype)
+        set_field(frame, "dev_addr", dev_addr)
+        set_field(frame, "f_ctrl", f_ctrl)
+        set_field(frame, "f_cnt", f_cnt)
+        set_field(frame, "f_opts", f_opts)
+        set_field(frame, "f_port", f_port)
+        set_field(frame, "frm_payload", frm_payload)
+        set_field(frame, "mic", mic)
+        set_field(frame, "major", major)
+        set_field(frame, "raw", raw)
+        return frame
+
     @property
     def uplink(self) -> bool:
-        return self.mtype in (MType.UNCONFIRMED_DATA_UP, MType.CONFIRMED_DATA_UP)
+        return self.mtype in _DATA_UP
 
     @property
     def confirmed(self) -> bool:
-        return self.mtype in (MType.CONFIRMED_DATA_UP, MType.CONFIRMED_DATA_DOWN)
+        return self.mtype in _CONFIRMED
 
     def signed_part(self) -> bytes:
         """The bytes the MIC covers: MHDR up to the end of FRMPayload."""

@@ -60,7 +60,12 @@ class _FixedBytes:
     _raw: bytes
 
     def __init__(self, value: str | bytes | bytearray | memoryview | int | Self) -> None:
-        raw = value._raw if type(value) is type(self) else _coerce(value, self.SIZE, self.LABEL)
+        if type(value) is bytes and len(value) == self.SIZE:
+            raw = value  # the common case (stored sessions, decoded frames) needs no copy
+        elif type(value) is type(self):
+            raw = value._raw
+        else:
+            raw = _coerce(value, self.SIZE, self.LABEL)
         object.__setattr__(self, "_raw", raw)
 
     @classmethod

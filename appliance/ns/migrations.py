@@ -125,9 +125,18 @@ CREATE INDEX devices_dev_addr_eui ON devices (dev_addr, dev_eui);
 DROP INDEX devices_dev_addr;
 """
 
+# No change to the tables: from this version on sessions are written in the packed formats 0x03
+# and 0x04 (ns/session_codec.py), which earlier builds cannot read. The version bump makes an
+# earlier build refuse the whole database at start ("written by a newer version") instead of
+# failing on every session it reads. Sessions of the earlier formats are still read, and
+# rewritten in the new one on their next save.
+_V4: Final = """
+-- sessions in the packed session formats from here on
+"""
+
 # SQL scripts; a step that must transform data in Python can be added as a function later.
 # Append new steps at the end only.
-STEPS: Final[tuple[str, ...]] = (_V1, _V2, _V3)
+STEPS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION: Final = len(STEPS)
 
 

@@ -38,8 +38,10 @@ from appliance.ns.events import (
     NSEvent,
     TxAckEvent,
 )
+from appliance.ns.keylocks import KeyLocks
 from appliance.ns.network import NetworkSettings
 from appliance.ns.radio import data_rate_of
+from appliance.ns.session import PendingMACRequest
 from appliance.ns.store import NSStore
 from appliance.ns.uplink import data_flow, join, rejoin, validation
 from hal.model import DownlinkFrame, DownlinkTxAck, TxAckStatus
@@ -48,6 +50,21 @@ log = logging.getLogger(__name__)
 
 Sender = Callable[[DownlinkFrame], Awaitable[DownlinkTxAck]]
 EventSink = Callable[[NSEvent], None]
+
+
+def _warning(dev_eui: EUI64, code: str, detail: str) -> LogEvent:
+    return LogEvent(dev_eui, "warning", code, detail or code)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A data downlink built and counted in its session, not yet transmitted."""
+
+    built: data_downlink.DataDownlink
+    windows: tuple[RxWindow, ...]
+    # What to restore if no gateway transmits it: pending MAC requests, ConfFCnt, its
+    # timed-out flag, the DevStatusReq stamp.
+    unsent: tuple[dict[int, PendingMACRequest], int | None, bool, int | None]
 
 
 @dataclass(slots=True)
@@ -63,7 +80,8 @@ class Pipeline:
     ack_timers: AckTimers = field(default_factory=AckTimers)
     on_timer: Callable[[], None] = field(default=lambda: None)  # a new ACK deadline was set
     _downlink_id: int = 0
-    _locks: dict[bytes, asyncio.Lock] = field(default_factory=dict)
+    # DevAddr (data frames) or DevEUI (joins, rejoins, timeouts) -> held while processing.
+    _locks: KeyLocks = field(default_factory=KeyLocks)
 
     async def handle(self, uplink: DeduplicatedUplink) -> None:
         """Process one de-duplicated uplink; never raises for anything the radio sent."""
@@ -74,13 +92,17 @@ class Pipeline:
             return
         try:
             if isinstance(frame, DataFrame) and frame.uplink:
-                async with self._lock(bytes(frame.dev_addr)):
+                key = bytes(frame.dev_addr)
+                await self._locks.acquire(key)
+                try:
                     await self._data(frame, uplink)
+                finally:
+                    self._locks.release(key)
             elif isinstance(frame, JoinRequest):
-                async with self._lock(bytes(frame.dev_eui)):
+                async with self._locks.hold(bytes(frame.dev_eui)):
                     await self._join(frame, uplink)
             elif isinstance(frame, RejoinRequest02 | RejoinRequest1):
-                async with self._lock(bytes(frame.dev_eui)):
+                async with self._locks.hold(bytes(frame.dev_eui)):
                     await self._rejoin(frame, uplink)
             else:
                 self._drop("unsupported_message_type", frame.mtype.label)
@@ -89,21 +111,12 @@ class Pipeline:
             # longer fits the region's tables: the radio's fault, not ours.
             self._drop("invalid_radio_parameters", str(exc))
 
-    def _lock(self, key: bytes) -> asyncio.Lock:
-        lock = self._locks.get(key)
-        if lock is None:
-            if len(self._locks) > 10_000:
-                # Forget idle locks so a network of many devices does not keep one each.
-                self._locks = {k: v for k, v in self._locks.items() if v.locked()}
-            lock = self._locks[key] = asyncio.Lock()
-        return lock
-
     def _drop(self, reason: str, detail: str = "") -> None:
         self.metrics.dropped[reason] += 1
         log.debug("uplink dropped: %s %s", reason, detail)
 
     def _warn(self, dev_eui: EUI64, code: str, detail: str) -> None:
-        self.emit(LogEvent(dev_eui, "warning", code, detail or code))
+        self.emit(_warning(dev_eui, code, detail))
 
     def _next_downlink_id(self) -> int:
         self._downlink_id = (self._downlink_id + 1) & 0xFFFFFFFF
@@ -153,12 +166,22 @@ class Pipeline:
             now_ns=self.clock(),
             profile=profile,
             settings=self.settings,
+            uplink=data_flow.uplink_meta(uplink, dr),
             policy=self.policy,
             device_variables=device.variables,
         )
         outcome = data_flow.process(frame, verdict, uplink, dr=dr, ctx=ctx)
         session = verdict.session
-        # Durable before anything that depends on the new counter leaves the process; only
+        timeout_s = self.settings.confirmed_downlink_timeout_s or 2 * profile.uplink_interval_s
+        ack_timeout_ns = timeout_s * 1_000_000_000
+        # The answer is decided before the uplink is stored unless the application gets a
+        # moment to add to it: then the uplink's counters and the answer's are stored in one
+        # durable write (one fsync on the way from frame to downlink, not two).
+        wait = bool(self.settings.downlink_wait_ms and outcome.uplink_event is not None)
+        answer_now = not wait and not (verdict.retransmission and outcome.downlink is None)
+        notes: list[NSEvent] = []  # about the answer, emitted after the uplink's events
+        answer = await self._plan_answer(verdict, uplink, outcome, notes) if answer_now else None
+        # Durable before anything that depends on the new counters leaves the process; only
         # then is the uplink counted as accepted (a full disk refuses it).
         await self.store.save_session(verdict.dev_eui, session)
         self.metrics.uplinks += 1
@@ -171,33 +194,48 @@ class Pipeline:
             # Acknowledged or not, the item is done (the ``ack`` event says which).
             self.ack_timers.settle(verdict.dev_eui)
             await self.store.queue_item_acknowledged(verdict.dev_eui, outcome.ack_event.f_cnt_down)
-        if verdict.retransmission and outcome.downlink is None:
+        if answer_now:
+            for note in notes:
+                self.emit(note)
+            if answer is not None:
+                await self._send_answer(verdict, uplink, answer, ack_timeout_ns=ack_timeout_ns)
             return
-        if self.settings.downlink_wait_ms and outcome.uplink_event is not None:
-            # Give the application a moment to enqueue a reply for this very uplink.
-            await asyncio.sleep(self.settings.downlink_wait_ms / 1000)
-        timeout_s = self.settings.confirmed_downlink_timeout_s or 2 * profile.uplink_interval_s
-        await self._answer_data(verdict, uplink, outcome, ack_timeout_ns=timeout_s * 1_000_000_000)
+        if not wait:
+            return  # a retransmission that needs no answer
+        # Give the application a moment to enqueue a reply for this very uplink.
+        await asyncio.sleep(self.settings.downlink_wait_ms / 1000)
+        answer = await self._plan_answer(verdict, uplink, outcome, notes)
+        for note in notes:
+            self.emit(note)
+        if answer is not None:
+            await self.store.save_session(verdict.dev_eui, session)
+            await self._send_answer(verdict, uplink, answer, ack_timeout_ns=ack_timeout_ns)
 
-    async def _answer_data(
+    async def _plan_answer(
         self,
         verdict: validation.Accepted,
         uplink: DeduplicatedUplink,
         outcome: data_flow.DataOutcome,
-        *,
-        ack_timeout_ns: int,
-    ) -> None:
+        notes: list[NSEvent],
+    ) -> _Answer | None:
+        """Build the answer to a data uplink and count it in the session (not stored yet);
+        None when there is nothing to say or no window left. Log events go to ``notes``."""
         session, dev_eui = verdict.session, verdict.dev_eui
         windows = self._reachable(
             data_windows(self.settings.region, self.settings, session, uplink.tx_info), uplink
         )
         if not windows:
-            self._drop_downlink(dev_eui, "every receive window has passed")
-            return
+            self.metrics.downlinks["window_missed"] += 1
+            notes.append(
+                _warning(dev_eui, "downlink_window_missed", "every receive window has passed")
+            )
+            return None
         max_payload = min(window.max_mac_payload for window in windows)
         item, more = (None, False)
         if not verdict.retransmission:
             item, more = await self.store.next_queue_item(dev_eui, self.clock())
+        if outcome.downlink is None and item is None:
+            return None  # nothing to say (what ``data_downlink.build`` would conclude)
         need = replace(
             outcome.downlink or data_downlink.DownlinkNeed(adr=not self.settings.adr_disabled),
             item=item,
@@ -206,7 +244,7 @@ class Pipeline:
         built, too_large = data_downlink.build(session, need, max_payload)
         if too_large and item is not None:
             await self.store.drop_queue_item(dev_eui, item.id)
-            self.emit(
+            notes.append(
                 LogEvent(
                     dev_eui,
                     "error",
@@ -216,7 +254,7 @@ class Pipeline:
                 )
             )
         if built is None:
-            return
+            return None
         # What a downlink that no gateway transmits must not leave behind (the counter stays
         # advanced: a frame may have gone out without its TX_ACK coming back).
         unsent = (
@@ -230,11 +268,23 @@ class Pipeline:
             mac.record_sent(
                 session, built.mac_commands, f_cnt_down=built.f_cnt, now_ns=self.clock()
             )
-        await self.store.save_session(dev_eui, session)
+        return _Answer(built, windows, unsent)
+
+    async def _send_answer(
+        self,
+        verdict: validation.Accepted,
+        uplink: DeduplicatedUplink,
+        answer: _Answer,
+        *,
+        ack_timeout_ns: int,
+    ) -> None:
+        """Transmit an answer whose counters are durable; undo what it left behind if no
+        gateway takes it."""
+        session, dev_eui, built = verdict.session, verdict.dev_eui, answer.built
         sent = await self._transmit(
             dev_eui,
             uplink,
-            windows,
+            answer.windows,
             built.frame.encode(),
             f_cnt_down=built.f_cnt,
             queue_item_id=None if built.item is None else built.item.id,
@@ -245,7 +295,7 @@ class Pipeline:
                 session.conf_f_cnt,
                 session.conf_f_cnt_timed_out,
                 session.last_device_status_request_ns,
-            ) = unsent
+            ) = answer.unsent
             await self.store.save_session(dev_eui, session)
             return
         if built.item is not None:
@@ -298,7 +348,7 @@ class Pipeline:
         unacknowledged, unless an uplink settled them meanwhile."""
         for awaited in expired:
             # The DevEUI lock keeps a join out, the DevAddr lock the device's uplinks.
-            async with self._lock(bytes(awaited.dev_eui)):
+            async with self._locks.hold(bytes(awaited.dev_eui)):
                 await self._expire_confirmation(awaited.dev_eui, awaited.f_cnt_down)
 
     async def _expire_confirmation(self, dev_eui: EUI64, f_cnt_down: int) -> None:
@@ -306,7 +356,7 @@ class Pipeline:
         session = None if device is None else device.session
         if session is None:
             return
-        async with self._lock(bytes(session.dev_addr)):
+        async with self._locks.hold(bytes(session.dev_addr)):
             device = await self.store.device(dev_eui)  # an uplink may have settled it meanwhile
             session = None if device is None else device.session
             if session is None or session.conf_f_cnt != f_cnt_down or session.conf_f_cnt_timed_out:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from appliance.lorawan.errors import InvalidValueError
-from appliance.lorawan.regions import DataRate, Region
+from appliance.lorawan.regions import Region
 from appliance.lorawan.regions.common import Modulation as RegionModulation
 from hal.model import CodeRate, FSKModulation, LoRaModulation, Modulation
 
@@ -16,23 +16,42 @@ def data_rate_of(region: Region, modulation: Modulation, *, uplink: bool) -> int
 
     Direction matters: US915 numbers SF8/500 kHz DR4 uplink and DR12 downlink.
     """
+    table = _tables.get((region.name, uplink))
+    if table is None:
+        table = _tables[region.name, uplink] = _table(region, uplink)
+    index = table.get(_key(modulation))
+    if index is None:
+        direction = "uplink" if uplink else "downlink"
+        raise InvalidValueError(f"{region.name} has no {direction} data rate for {modulation}")
+    return index
+
+
+# Asked for every uplink and every downlink window: one dict lookup per (region, direction)
+# instead of a walk through the data-rate table.
+_tables: dict[tuple[str, bool], dict[tuple[object, ...], int]] = {}
+
+
+def _table(region: Region, uplink: bool) -> dict[tuple[object, ...], int]:
+    table: dict[tuple[object, ...], int] = {}
     for rate in region.data_rates:
-        if (rate.uplink if uplink else rate.downlink) and _same(rate, modulation):
-            return rate.index
-    direction = "uplink" if uplink else "downlink"
-    raise InvalidValueError(f"{region.name} has no {direction} data rate for {modulation}")
+        if not (rate.uplink if uplink else rate.downlink):
+            continue
+        if rate.modulation is RegionModulation.LORA:
+            key: tuple[object, ...] = ("lora", rate.spreading_factor, rate.bandwidth_hz)
+        elif rate.modulation is RegionModulation.FSK:
+            key = ("fsk", rate.bitrate_bps)
+        else:
+            continue
+        table.setdefault(key, rate.index)  # the first matching rate, as the table reads
+    return table
 
 
-def _same(rate: DataRate, modulation: Modulation) -> bool:
+def _key(modulation: Modulation) -> tuple[object, ...]:
     if isinstance(modulation, LoRaModulation):
-        return (
-            rate.modulation is RegionModulation.LORA
-            and rate.spreading_factor == modulation.spreading_factor
-            and rate.bandwidth_hz == modulation.bandwidth
-        )
+        return ("lora", modulation.spreading_factor, modulation.bandwidth)
     if isinstance(modulation, FSKModulation):
-        return rate.modulation is RegionModulation.FSK and rate.bitrate_bps == modulation.datarate
-    return False
+        return ("fsk", modulation.datarate)
+    return ()
 
 
 def downlink_modulation(region: Region, data_rate: int) -> LoRaModulation | FSKModulation:

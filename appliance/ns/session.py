@@ -1,34 +1,36 @@
 """The network server's state of one activated device (modelled on ChirpStack's DeviceSession).
 
 Mutable on purpose: a flow step updates the counters and radio settings in place, and the
-storage layer persists the record as a whole (``to_dict``/``from_dict`` are lossless and are
-what it encrypts). Counters hold the *next* value to expect or to use, as 32-bit integers.
+storage layer persists the record as a whole. Two lossless forms: ``to_record``/``from_record``
+(fields by position, what ``session_codec`` stores on every uplink, built for speed) and
+``to_dict``/``from_dict`` (fields by name, what earlier versions stored, still read). Counters
+hold the *next* value to expect or to use, as 32-bit integers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from appliance.lorawan.identifiers import AESKey, DevAddr
 from appliance.lorawan.security import SessionKeys
+from appliance.ns.link_history import UplinkHistory, UplinkHistoryEntry
 from appliance.ns.profile import MACVersion
+
+__all__ = [
+    "MAX_UPLINK_HISTORY",
+    "DeviceSession",
+    "ExtraChannel",
+    "PendingMACRequest",
+    "UplinkHistory",
+    "UplinkHistoryEntry",
+]
 
 MAX_UPLINK_HISTORY: Final = 20  # uplinks the ADR algorithm looks back over
 # ADR_ACK_LIMIT 64 and ADR_ACK_DELAY 32 are the default of every RP002 region.
 DEFAULT_ADR_ACK_LIMIT_EXP: Final = 6
 DEFAULT_ADR_ACK_DELAY_EXP: Final = 5
-
-
-@dataclass(frozen=True, slots=True)
-class UplinkHistoryEntry:
-    """Link quality of one uplink, as the ADR algorithm needs it."""
-
-    f_cnt: int
-    max_snr: float
-    max_rssi: int
-    tx_power_index: int
-    gateway_count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,7 @@ class DeviceSession:
     ping_slot_nb: int = 0
     ping_slot_dr: int = 0
     ping_slot_frequency: int = 0
-    uplink_history: list[UplinkHistoryEntry] = field(default_factory=list)
+    uplink_history: UplinkHistory = field(default_factory=UplinkHistory)
     pending_mac_requests: dict[int, PendingMACRequest] = field(default_factory=dict)
     mac_command_error_count: dict[int, int] = field(default_factory=dict)
     last_device_status_request_ns: int | None = None
@@ -101,11 +103,16 @@ class DeviceSession:
     # LoRaWAN 1.1: the session built by a rejoin; it replaces this one on RekeyInd.
     pending_rejoin_session: DeviceSession | None = None
 
+    def __post_init__(self) -> None:
+        history: object = self.uplink_history
+        if not isinstance(history, UplinkHistory):  # a list of entries
+            self.uplink_history = UplinkHistory(cast(list[UplinkHistoryEntry], history))
+
     def add_uplink_history(self, entry: UplinkHistoryEntry) -> None:
-        if self.uplink_history and self.uplink_history[-1].f_cnt == entry.f_cnt:
-            return  # a retransmission carries no new information for ADR
-        self.uplink_history.append(entry)
-        del self.uplink_history[:-MAX_UPLINK_HISTORY]
+        """Record an uplink's link quality; a retransmission (the newest entry's FCnt again)
+        carries no new information for ADR and is left out."""
+        self.uplink_history = history = UplinkHistory.of(self.uplink_history)
+        history.add(entry, MAX_UPLINK_HISTORY)
 
     # --- lossless serialisation (the storage layer encrypts the result) --------------------
 
@@ -223,7 +230,9 @@ class DeviceSession:
             ping_slot_nb=ping_nb,
             ping_slot_dr=ping_dr,
             ping_slot_frequency=ping_freq,
-            uplink_history=[UplinkHistoryEntry(*entry) for entry in data["uplink_history"]],
+            uplink_history=UplinkHistory(
+                UplinkHistoryEntry(*entry) for entry in data["uplink_history"]
+            ),
             pending_mac_requests={
                 int(cid): PendingMACRequest(
                     int(cid), tuple(bytes.fromhex(p) for p in payloads), sent_at
@@ -246,3 +255,165 @@ class DeviceSession:
             rejoin_count_1=data.get("rejoin_count_1", 0),
             pending_rejoin_session=None if pending is None else cls.from_dict(pending),
         )
+
+    # --- the stored record (``session_codec``): the same fields by position -----------------
+
+    def to_record(self) -> list[Any]:
+        """The session as a flat list, in field order with the keys spread over five
+        positions: what ``session_codec`` stores. Keys and the DevAddr are bytes, the history
+        stays packed, and a LoRaWAN 1.0 session's repeated network key is stored once.
+        Released positions never change; a field added later goes at the end."""
+        keys = self.keys
+        nwk = keys.f_nwk_s_int_key
+        s_nwk, nwk_enc = keys.s_nwk_s_int_key, keys.nwk_s_enc_key
+        history = UplinkHistory.of(self.uplink_history)
+        packed = history.packed
+        rejoin = self.pending_rejoin_session
+        return [
+            bytes(self.dev_addr),
+            bytes(nwk),
+            None if s_nwk is nwk or s_nwk == nwk else bytes(s_nwk),
+            None if nwk_enc is nwk or nwk_enc == nwk else bytes(nwk_enc),
+            bytes(keys.app_s_key),
+            keys.lorawan_1_1,
+            str(self.mac_version),
+            self.region,
+            self.rx2_dr,
+            self.rx2_frequency,
+            self.enabled_uplink_channels,
+            self.f_cnt_up,
+            self.n_f_cnt_down,
+            self.a_f_cnt_down,
+            self.conf_f_cnt,
+            self.conf_f_cnt_timed_out,
+            self.rx1_delay_s,
+            self.rx1_dr_offset,
+            {i: (c.frequency, c.min_dr, c.max_dr) for i, c in self.extra_uplink_channels.items()},
+            self.dr,
+            self.tx_power_index,
+            self.nb_trans,
+            self.adr,
+            self.max_supported_tx_power_index,
+            self.uplink_dwell_time_400ms,
+            self.downlink_dwell_time_400ms,
+            self.uplink_max_eirp_index,
+            self.ping_slot_nb,
+            self.ping_slot_dr,
+            self.ping_slot_frequency,
+            list(history) if packed is None else packed,
+            {c: (r.payloads, r.sent_at_f_cnt_down) for c, r in self.pending_mac_requests.items()},
+            self.mac_command_error_count,
+            self.last_device_status_request_ns,
+            self.rejoin_request_enabled,
+            self.rejoin_max_count_n,
+            self.rejoin_max_time_n,
+            self.rejoin_count_0,
+            self.skip_f_cnt_check,
+            self.max_duty_cycle,
+            self.adr_ack_limit_exp,
+            self.adr_ack_delay_exp,
+            self.rx1_frequencies,
+            self.beacon_frequency,
+            self.min_supported_tx_power_index,
+            self.rejoin_count_1,
+            None if rejoin is None else rejoin.to_record(),
+        ]
+
+    @classmethod
+    def from_record(cls, record: Sequence[Any]) -> DeviceSession:
+        """The inverse of ``to_record``; sequences may come back as tuples or lists.
+        ``ValueError`` for a record of another length (``RecordLengthError``: a newer one)."""
+        if len(record) != RECORD_LENGTH:
+            raise RecordLengthError(len(record))
+        r = record
+        nwk = AESKey(r[1])
+        keys = SessionKeys(
+            nwk,
+            nwk if r[2] is None else AESKey(r[2]),
+            nwk if r[3] is None else AESKey(r[3]),
+            AESKey(r[4]),
+            lorawan_1_1=bool(r[5]),
+        )
+        history = r[30]
+        pending = r[46]
+        return cls(
+            DevAddr(r[0]),
+            keys,
+            _MAC_VERSIONS.get(r[6]) or MACVersion(r[6]),
+            r[7],
+            r[8],
+            r[9],
+            tuple(r[10]),
+            r[11],
+            r[12],
+            r[13],
+            r[14],
+            r[15],
+            r[16],
+            r[17],
+            {i: _extra_channel(values) for i, values in r[18].items()} if r[18] else {},
+            r[19],
+            r[20],
+            r[21],
+            r[22],
+            r[23],
+            r[24],
+            r[25],
+            r[26],
+            r[27],
+            r[28],
+            r[29],
+            UplinkHistory.from_packed(history)
+            if isinstance(history, bytes)
+            else UplinkHistory(UplinkHistoryEntry(*entry) for entry in history),
+            {
+                cid: PendingMACRequest(cid, tuple(payloads), sent_at)
+                for cid, (payloads, sent_at) in r[31].items()
+            }
+            if r[31]
+            else {},
+            dict(r[32]),
+            r[33],
+            r[34],
+            r[35],
+            r[36],
+            r[37],
+            r[38],
+            r[39],
+            r[40],
+            r[41],
+            dict(r[42]),
+            r[43],
+            r[44],
+            r[45],
+            None if pending is None else cls.from_record(pending),
+        )
+
+
+def _extra_channel(values: Sequence[int]) -> ExtraChannel:
+    # Every device of a network holds the same few channels: one shared (frozen) object each
+    # instead of one per cached session.
+    key = tuple(values)
+    channel = _extra_channels.get(key)
+    if channel is None:
+        if len(_extra_channels) >= 256:
+            _extra_channels.clear()
+        channel = _extra_channels[key] = ExtraChannel(*key)
+    return channel
+
+
+_extra_channels: dict[tuple[int, ...], ExtraChannel] = {}
+RECORD_LENGTH: Final = 47  # positions of ``DeviceSession.to_record``
+_MAC_VERSIONS: Final = {str(version): version for version in MACVersion}
+
+
+class RecordLengthError(ValueError):
+    """A stored record with more positions (a newer version) or fewer (damage) than known."""
+
+    def __init__(self, length: int) -> None:
+        newer = length > RECORD_LENGTH
+        super().__init__(
+            f"a session record of {length} fields where {RECORD_LENGTH} are known"
+            + (" (written by a newer version)" if newer else "")
+        )
+        self.newer = newer

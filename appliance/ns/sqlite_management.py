@@ -9,7 +9,6 @@ after (and undo) a management change.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import uuid
 from dataclasses import dataclass
@@ -19,6 +18,12 @@ from appliance.lorawan.identifiers import EUI64
 from appliance.ns.device import Device
 from appliance.ns.downlink.data import QueueItem
 from appliance.ns.profile import DeviceProfile
+from appliance.ns.sqlite_rows import (
+    device_to_json,
+    profile_from_json,
+    profile_to_json,
+    settings_from_row,
+)
 
 if TYPE_CHECKING:
     from appliance.ns.group_commit import GroupCommitter
@@ -58,9 +63,17 @@ class ManagementMixin:
 
     # --- profiles -------------------------------------------------------------------------
 
+    async def add_profile(self, profile: DeviceProfile) -> None:
+        self._invalidate_profile(profile.id)
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO profiles VALUES (?, ?)",
+                (str(profile.id), profile_to_json(profile)),
+            )
+
     async def profiles(self) -> list[DeviceProfile]:
         rows = self._db.execute("SELECT data FROM profiles").fetchall()
-        found = [_profile_from_row(r["data"]) for r in rows]
+        found = [profile_from_json(r["data"]) for r in rows]
         return sorted(found, key=lambda p: (p.name.lower(), str(p.id)))
 
     async def delete_profile(self, profile_id: uuid.UUID) -> None:
@@ -107,7 +120,7 @@ class ManagementMixin:
             "ORDER BY dev_eui LIMIT ? OFFSET ?",
             [*params, limit, offset],
         ).fetchall()
-        return [_settings_from_row(r) for r in rows], int(total)
+        return [settings_from_row(r) for r in rows], int(total)
 
     async def count_devices(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM devices").fetchone()[0])
@@ -119,7 +132,7 @@ class ManagementMixin:
                 "UPDATE devices SET join_eui = ?, data = ?, root_keys = ? WHERE dev_eui = ?",
                 (
                     str(device.join_eui),
-                    _device_json(device),
+                    device_to_json(device),
                     self._seal_root_keys(device),
                     str(device.dev_eui),
                 ),
@@ -192,33 +205,3 @@ class ManagementMixin:
     async def queue_depths(self) -> dict[str, int]:
         rows = self._db.execute("SELECT dev_eui, count(*) FROM queue GROUP BY dev_eui").fetchall()
         return {r[0]: int(r[1]) for r in rows}
-
-
-# The row formats are the store's; imported late because the store module imports this one.
-def _settings_from_row(row: sqlite3.Row) -> Device:
-    data: dict[str, Any] = json.loads(row["data"])
-    return Device(
-        EUI64(row["dev_eui"]),
-        EUI64(row["join_eui"]),
-        data["name"],
-        uuid.UUID(data["profile_id"]),
-        uuid.UUID(data["application_id"]),
-        None,
-        data["enabled"],
-        data["skip_f_cnt_check"],
-        None,
-        data["tags"],
-        data["variables"],
-    )
-
-
-def _device_json(device: Device) -> str:
-    from appliance.ns import sqlite_store  # noqa: PLC0415 - import cycle
-
-    return sqlite_store._device_to_json(device)
-
-
-def _profile_from_row(text: str) -> DeviceProfile:
-    from appliance.ns import sqlite_store  # noqa: PLC0415 - import cycle
-
-    return sqlite_store._profile_from_json(text)

@@ -10,43 +10,60 @@ Root keys and sessions are encrypted with the data directory's secret key
 page. Decoded sessions and device settings are kept in bounded caches in front of the tables:
 a session read from the cache is handed over (the caller owns it until it saves it, so a
 half-processed session is never seen by the next reader), and every management write
-invalidates what it changed.
+invalidates what it changed. Management writes live in ``sqlite_management``, the downlink
+queue in ``sqlite_queue``, the row formats in ``sqlite_rows``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
 import uuid
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Generic, TypeVar
+from typing import Final
 
 from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr
 from appliance.ns import session_codec
 from appliance.ns.device import Device, RootKeys
-from appliance.ns.downlink.data import QueueItem
 from appliance.ns.group_commit import GroupCommitter
 from appliance.ns.migrations import SCHEMA_VERSION, migrate
-from appliance.ns.profile import DeviceProfile, MACVersion, RegParamsRevision
+from appliance.ns.profile import DeviceProfile
 from appliance.ns.secrets import SecretBox, SecretsError
 from appliance.ns.session import DeviceSession
 from appliance.ns.sqlite_management import ManagementMixin
+from appliance.ns.sqlite_queue import QueueMixin
+from appliance.ns.sqlite_rows import (
+    DEV_EUIS_BY_ADDR,
+    DEVICES_BY_ADDR,
+    Bounded,
+    device_to_json,
+    holds_secrets,
+    profile_from_json,
+    settings_from_row,
+    settings_of,
+)
 from appliance.ns.uplink.join import DevNonceHistory
 
 # A new database gets small pages: a session update rewrites one page per commit, and 512
-# bytes hold a (deflated) session with a full ADR history. Existing databases keep theirs.
+# bytes hold a session with a full ADR history. Existing databases keep theirs.
 NEW_DATABASE_PAGE_SIZE: Final = 512
+# What a sessions row holds besides the encoded session, and what SQLite keeps of a page for
+# itself: a row longer than the page size less this spills into an overflow page (SQLite's
+# largest local payload of a table leaf is the usable size - 35; then the record header, the
+# DevEUI as text and AES-GCM's nonce and tag).
+_ROW_OVERHEAD: Final = 35 + 3 + 16 + 28
 
 
 @dataclass(frozen=True, slots=True)
 class StoreTuning:
     """Trade-offs between speed, memory, latency and disk writes (defaults suit a Pi 4)."""
 
-    # Decoded sessions kept in memory (about 5 KB each with a full ADR history) and device
-    # settings (well under 1 KB); beyond that the least recently used are decoded again.
+    # Devices whose decoded session and settings stay in memory; beyond that the least
+    # recently used are read again. About 1.8 KiB a device with a full ADR history
+    # (``python -m bench.ns sessions``): 16,384 devices take about 30 MB, within the 40 MB
+    # the appliance gives this cache (150 MB in all with 100,000 devices).
     cache_sessions: int = 16_384
     # Under steady load a group commit starts at most this long after the previous one:
     # fewer, larger commits (each costs at least one 4 KiB flash page rewrite), for at most
@@ -55,6 +72,7 @@ class StoreTuning:
     # WAL written between checkpoints into the database file: the larger, the more updates
     # of the same page a checkpoint writes once (and the more disk the WAL takes meanwhile).
     checkpoint_wal_bytes: int = 16 * 1024 * 1024
+    # Deflate a session that would not fit its database page otherwise (False: never).
     deflate_sessions: bool = True
 
 
@@ -74,101 +92,12 @@ class DuplicateError(StoreError):
     """A record with that identity exists already."""
 
 
-def _profile_to_json(profile: DeviceProfile) -> str:
-    data = asdict(profile)
-    data["id"] = str(profile.id)
-    return json.dumps(data)
+# Older names of the row formats, used by the API benchmark.
+_device_to_json = device_to_json
+_profile_from_json = profile_from_json
 
 
-def _profile_from_json(text: str) -> DeviceProfile:
-    data = json.loads(text)
-    data["id"] = uuid.UUID(data["id"])
-    data["mac_version"] = MACVersion(data["mac_version"])
-    data["reg_params_revision"] = RegParamsRevision(data["reg_params_revision"])
-    return DeviceProfile(**data)
-
-
-def _device_to_json(device: Device) -> str:
-    return json.dumps(
-        {
-            "name": device.name,
-            "profile_id": str(device.profile_id),
-            "application_id": str(device.application_id),
-            "enabled": device.enabled,
-            "skip_f_cnt_check": device.skip_f_cnt_check,
-            "tags": device.tags,
-            "variables": device.variables,
-        }
-    )
-
-
-def _settings_from_row(row: sqlite3.Row) -> Device:
-    data: dict[str, Any] = json.loads(row["data"])
-    return Device(
-        EUI64(row["dev_eui"]),
-        EUI64(row["join_eui"]),
-        data["name"],
-        uuid.UUID(data["profile_id"]),
-        uuid.UUID(data["application_id"]),
-        None,
-        data["enabled"],
-        data["skip_f_cnt_check"],
-        None,
-        data["tags"],
-        data["variables"],
-    )
-
-
-def _holds_secrets(path: Path) -> bool:
-    """Whether a database already holds rows encrypted with the data directory's key."""
-    if not path.exists():
-        return False
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
-            queries = ["SELECT 1 FROM devices WHERE root_keys IS NOT NULL OR session IS NOT NULL"]
-            if "sessions" in tables:
-                queries.append("SELECT 1 FROM sessions")
-            return any(db.execute(f"{q} LIMIT 1").fetchone() for q in queries)
-    except sqlite3.DatabaseError:
-        # No devices table yet, or not a database: the store's own checks will say which.
-        return False
-
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class _Bounded(Generic[K, V]):
-    """A dict that forgets its least recently stored entries beyond ``limit``."""
-
-    __slots__ = ("_items", "limit")
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._items: dict[K, V] = {}
-
-    def put(self, key: K, value: V) -> None:
-        items = self._items
-        items.pop(key, None)
-        items[key] = value
-        if len(items) > self.limit:
-            del items[next(iter(items))]
-
-    def get(self, key: K) -> V | None:
-        return self._items.get(key)
-
-    def take(self, key: K) -> V | None:
-        return self._items.pop(key, None)
-
-    def clear(self) -> None:
-        self._items.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-class SQLiteStore(ManagementMixin):
+class SQLiteStore(ManagementMixin, QueueMixin):
     """``NSStore`` on one SQLite file. Reads run on the caller's thread; the hot path's
     writes are group-committed in a worker thread."""
 
@@ -178,12 +107,13 @@ class SQLiteStore(ManagementMixin):
         self.tuning = tuning = tuning or StoreTuning()
         # Profiles change rarely and are read on every uplink.
         self._profiles: dict[uuid.UUID, DeviceProfile] = {}
-        self._settings: _Bounded[str, Device] = _Bounded(tuning.cache_sessions)
-        self._cached_sessions: _Bounded[str, DeviceSession] = _Bounded(tuning.cache_sessions)
+        self._settings: Bounded[str, Device] = Bounded(tuning.cache_sessions)
+        self._cached_sessions: Bounded[str, DeviceSession] = Bounded(tuning.cache_sessions)
         # The stored DevAddr of each session handed out and not saved back yet: a session
         # saved with the same one leaves the devices row (and its index) untouched.
         self._handed_addr: dict[str, str] = {}
         self._hits = self._misses = self._direct_commits = 0
+        self._miss_rate = 0.0  # of recent session lookups (a moving average)
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
@@ -198,9 +128,12 @@ class SQLiteStore(ManagementMixin):
             page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
             # A session update writes about one page (plus its WAL frame header).
             checkpoint_rows = max(tuning.checkpoint_wal_bytes // (page_size + 24), 100)
+            # Deflate (7 us) only a session that would otherwise spill out of its page.
+            self._deflate_above = page_size - _ROW_OVERHEAD if tuning.deflate_sessions else None
             self._db.execute(f"PRAGMA wal_autocheckpoint={4 * checkpoint_rows}")
             self._db.execute(f"PRAGMA journal_size_limit={2 * tuning.checkpoint_wal_bytes}")
             self._migrate()
+            self._load_queued()
             self._sessions = GroupCommitter(
                 path,
                 self._seal_plain,
@@ -218,7 +151,7 @@ class SQLiteStore(ManagementMixin):
         """The store of a data directory with its secret key (created on first start)."""
         path = data_dir / "appliance.db"
         try:
-            secrets = SecretBox.open_or_create(data_dir, must_exist=_holds_secrets(path))
+            secrets = SecretBox.open_or_create(data_dir, must_exist=holds_secrets(path))
         except SecretsError as exc:
             raise StoreError(str(exc)) from None
         return cls(path, secrets, tuning)
@@ -255,27 +188,43 @@ class SQLiteStore(ManagementMixin):
         self._cached_sessions.take(key)
         self._handed_addr.pop(key, None)
 
+    def clear_caches(self) -> None:
+        """Forget every cached session and device setting (they are read again as needed)."""
+        self._cached_sessions.clear()
+        self._settings.clear()
+        self._handed_addr.clear()
+
     def _invalidate_profile(self, profile_id: uuid.UUID) -> None:
         """A management write changed or removed this profile."""
         self._profiles.pop(profile_id, None)
 
     def _hand_over(
-        self, dev_eui: str, sealed: bytes | None, stored_addr: str | None
+        self,
+        dev_eui: str,
+        sealed: bytes | None,
+        stored_addr: str | None,
+        *,
+        read_stored: bool = False,
     ) -> DeviceSession | None:
         """The newest session of a device, owned by the caller from now on: the cached one
         (taken out of the cache; ``save_session`` puts it back), else the one waiting for
-        its commit, else ``sealed`` as read from the table."""
+        its commit, else ``sealed`` as read from the table (or read now: ``read_stored``)."""
         session = self._cached_sessions.take(dev_eui)
         if session is not None:
             self._hits += 1
+            self._miss_rate -= self._miss_rate / 64
         else:
             self._misses += 1
+            self._miss_rate += (1.0 - self._miss_rate) / 64
             pending = self._sessions.pending.get(dev_eui)
             if pending is not None and pending.session is not None:
                 session = self._decode(pending.session)
                 stored_addr = None  # the stored row may still have another DevAddr
-            elif sealed is not None:
-                session = self._decode(self._unseal(sealed, f"session:{dev_eui}"))
+            else:
+                if read_stored:
+                    sealed = self._stored_session(dev_eui)
+                if sealed is not None:
+                    session = self._decode(self._unseal(sealed, f"session:{dev_eui}"))
         if session is not None and stored_addr is not None:
             if len(self._handed_addr) >= self.tuning.cache_sessions:
                 self._handed_addr.clear()  # sessions read and never saved; forgetting is safe
@@ -285,11 +234,11 @@ class SQLiteStore(ManagementMixin):
     # --- secrets and encodings ---------------------------------------------------------------
 
     def _encode(self, session: DeviceSession) -> bytes:
-        return session_codec.encode(session.to_dict(), deflate=self.tuning.deflate_sessions)
+        return session_codec.encode_session(session, deflate_above=self._deflate_above)
 
     def _decode(self, plain: bytes) -> DeviceSession:
         try:
-            return DeviceSession.from_dict(session_codec.decode(plain))
+            return session_codec.decode_session(plain)
         except session_codec.SessionCodecError as exc:
             raise StoreError(f"{self.path}: {exc}") from None
 
@@ -339,14 +288,6 @@ class SQLiteStore(ManagementMixin):
 
     # --- management (used by the application server and tests) ------------------------------
 
-    async def add_profile(self, profile: DeviceProfile) -> None:
-        self._profiles.pop(profile.id, None)
-        with self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO profiles VALUES (?, ?)",
-                (str(profile.id), _profile_to_json(profile)),
-            )
-
     async def add_device(self, device: Device) -> None:
         await self.add_devices((device,))
 
@@ -360,7 +301,7 @@ class SQLiteStore(ManagementMixin):
                 (
                     dev_eui,
                     str(device.join_eui),
-                    _device_to_json(device),
+                    device_to_json(device),
                     self._seal_root_keys(device),
                     None if device.session is None else str(device.session.dev_addr),
                 )
@@ -387,50 +328,34 @@ class SQLiteStore(ManagementMixin):
         for row in rows:
             self._invalidate_device(EUI64(row[0]))
 
-    async def enqueue(
-        self, dev_eui: EUI64, item: QueueItem, *, expires_at_ns: int | None = None
-    ) -> None:
-        with self._db:
-            self._db.execute(
-                "INSERT INTO queue (id, dev_eui, f_port, data, confirmed, expires_at_ns) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    str(item.id),
-                    str(dev_eui),
-                    item.f_port,
-                    item.data,
-                    int(item.confirmed),
-                    expires_at_ns,
-                ),
-            )
-
-    async def queue(self, dev_eui: EUI64) -> list[QueueItem]:
-        rows = self._db.execute(
-            "SELECT * FROM queue WHERE dev_eui = ? ORDER BY seq", (str(dev_eui),)
-        ).fetchall()
-        return [
-            QueueItem(uuid.UUID(r["id"]), r["f_port"], bytes(r["data"]), bool(r["confirmed"]))
-            for r in rows
-        ]
-
     # --- NSStore -----------------------------------------------------------------------------
 
     async def sessions_by_dev_addr(self, dev_addr: DevAddr) -> list[tuple[EUI64, DeviceSession]]:
         addr = str(dev_addr)
-        rows = self._db.execute(
-            "SELECT dev_eui FROM devices WHERE dev_addr = ?", (addr,)
-        ).fetchall()
         pending = self._sessions.pending
         found = []
-        for (dev_eui,) in rows:
-            write = pending.get(dev_eui)
-            if write is not None and write.session is not None:
-                continue  # a newer session waits for its commit: found below, by its DevAddr
-            session = self._hand_over(dev_eui, None, addr)
-            if session is None:
-                session = self._hand_over(dev_eui, self._stored_session(dev_eui), addr)
-            if session is not None:
-                found.append((EUI64(bytes.fromhex(dev_eui)), session))
+        if self._miss_rate < 0.5:
+            # Most sessions are cached: the DevAddr index alone names the devices.
+            for (dev_eui,) in self._db.execute(DEV_EUIS_BY_ADDR, (addr,)).fetchall():
+                write = pending.get(dev_eui)
+                if write is not None and write.session is not None:
+                    continue  # a newer session waits for its commit: found below by DevAddr
+                session = self._hand_over(dev_eui, None, addr, read_stored=True)
+                if session is not None:
+                    found.append((EUI64(bytes.fromhex(dev_eui)), session))
+        else:
+            # Most are not (more devices than the cache holds): one query brings the stored
+            # sessions and the settings the uplink asks for next.
+            for dev_eui, join_eui, data, sealed in self._db.execute(
+                DEVICES_BY_ADDR, (addr,)
+            ).fetchall():
+                write = pending.get(dev_eui)
+                if write is not None and write.session is not None:
+                    continue
+                self._prime_settings(dev_eui, join_eui, data)
+                session = self._hand_over(dev_eui, sealed, addr)
+                if session is not None:
+                    found.append((EUI64(bytes.fromhex(dev_eui)), session))
         for dev_eui in self._sessions.pending_for_addr(addr):
             session = self._hand_over(dev_eui, None, None)
             if session is not None:
@@ -438,10 +363,21 @@ class SQLiteStore(ManagementMixin):
         return found
 
     def _stored_session(self, dev_eui: str) -> bytes | None:
+        """The sealed session as stored. The device's settings come along in the same query
+        and fill their cache: the uplink that needed this session asks for them next."""
         row = self._db.execute(
-            "SELECT session FROM sessions WHERE dev_eui = ?", (dev_eui,)
+            "SELECT s.session, d.join_eui, d.data FROM sessions s "
+            "JOIN devices d ON d.dev_eui = s.dev_eui WHERE s.dev_eui = ?",
+            (dev_eui,),
         ).fetchone()
-        return None if row is None else bytes(row[0])
+        if row is None:
+            return None
+        self._prime_settings(dev_eui, row[1], row[2])
+        return bytes(row[0])
+
+    def _prime_settings(self, dev_eui: str, join_eui: str, data: str) -> None:
+        if self._settings.get(dev_eui) is None:
+            self._settings.put(dev_eui, settings_of(dev_eui, join_eui, data))
 
     async def device(self, dev_eui: EUI64) -> Device | None:
         """The device with its root keys and its session (handed over, see ``_hand_over``)."""
@@ -453,7 +389,7 @@ class SQLiteStore(ManagementMixin):
         ).fetchone()
         if row is None:
             return None
-        device = _settings_from_row(row)
+        device = settings_from_row(row)
         device.root_keys = self._root_keys(key, row["root_keys"])
         device.session = self._hand_over(key, row["sealed"], row["dev_addr"])
         return device
@@ -468,7 +404,7 @@ class SQLiteStore(ManagementMixin):
         ).fetchone()
         if row is None:
             return None
-        device = _settings_from_row(row)
+        device = settings_from_row(row)
         self._settings.put(key, device)
         return device
 
@@ -481,7 +417,7 @@ class SQLiteStore(ManagementMixin):
         ).fetchone()
         if row is None:
             return None
-        profile = self._profiles[profile_id] = _profile_from_json(row["data"])
+        profile = self._profiles[profile_id] = profile_from_json(row["data"])
         return profile
 
     async def dev_nonce_history(self, dev_eui: EUI64, dev_nonce: int) -> DevNonceHistory:
@@ -556,59 +492,3 @@ class SQLiteStore(ManagementMixin):
         except BaseException:
             self._cached_sessions.take(key)
             raise
-
-    async def next_queue_item(self, dev_eui: EUI64, now_ns: int) -> tuple[QueueItem | None, bool]:
-        key = str(dev_eui)
-        rows = self._db.execute(
-            "SELECT id, f_port, data, confirmed, expires_at_ns FROM queue "
-            "WHERE dev_eui = ? AND f_cnt_down IS NULL ORDER BY seq",
-            (key,),
-        ).fetchall()
-        if not rows:
-            return None, False
-        expired = [
-            (r["id"],)
-            for r in rows
-            if r["expires_at_ns"] is not None and r["expires_at_ns"] < now_ns
-        ]
-        if expired:
-            # Written only when something expired: an empty queue costs no write lock.
-            with self._db:
-                self._db.executemany("DELETE FROM queue WHERE id = ?", expired)
-            self._direct_commits += 1
-            rows = [r for r in rows if (r["id"],) not in expired]
-            if not rows:
-                return None, False
-        first = rows[0]
-        item = QueueItem(
-            uuid.UUID(first["id"]), first["f_port"], bytes(first["data"]), bool(first["confirmed"])
-        )
-        return item, len(rows) > 1
-
-    async def queue_item_sent(
-        self, dev_eui: EUI64, item_id: uuid.UUID, *, f_cnt_down: int, confirmed: bool
-    ) -> None:
-        with self._db:
-            if confirmed:
-                self._db.execute(
-                    "UPDATE queue SET f_cnt_down = ? WHERE id = ?", (f_cnt_down, str(item_id))
-                )
-            else:
-                self._db.execute("DELETE FROM queue WHERE id = ?", (str(item_id),))
-        self._direct_commits += 1
-
-    async def queue_item_acknowledged(self, dev_eui: EUI64, f_cnt_down: int) -> uuid.UUID | None:
-        with self._db:
-            row = self._db.execute(
-                "DELETE FROM queue WHERE dev_eui = ? AND f_cnt_down = ? RETURNING id",
-                (str(dev_eui), f_cnt_down),
-            ).fetchone()
-        self._direct_commits += 1
-        return None if row is None else uuid.UUID(row[0])
-
-    async def drop_queue_item(self, dev_eui: EUI64, item_id: uuid.UUID) -> None:
-        with self._db:
-            self._db.execute(
-                "DELETE FROM queue WHERE dev_eui = ? AND id = ?", (str(dev_eui), str(item_id))
-            )
-        self._direct_commits += 1

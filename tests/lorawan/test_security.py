@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from appliance.lorawan import security
 from appliance.lorawan.codec import decode_phy_payload
+from appliance.lorawan.crypto import aes
 from appliance.lorawan.errors import EncodeError
 from appliance.lorawan.frames import DataFrame, EncryptedJoinAccept, FCtrl
 from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr, NetID
@@ -177,3 +178,43 @@ def test_opt_neg_join_accept_needs_request_fields() -> None:
 
 def test_channel_mask_cf_list_lists_enabled_channels() -> None:
     assert CFListChannelMask((0x0003, 0, 0, 0, 0x0100)).enabled_channels() == (0, 1, 72)
+
+
+@settings(max_examples=50)
+@given(
+    key=st.binary(min_size=16, max_size=16),
+    prefix=st.binary(min_size=15, max_size=15),
+    first=st.integers(1, 200),
+    data=st.binary(max_size=255),
+)
+def test_aes_ctr_is_the_lorawan_keystream_whether_the_key_is_cached_or_not(
+    key: bytes, prefix: bytes, first: int, data: bytes
+) -> None:
+    blocks = (len(data) + 15) // 16
+    if first + blocks > 0x100:
+        with pytest.raises(ValueError, match="overrun"):
+            aes.aes_ctr(key, prefix + bytes((first,)), data)
+        return
+    stream = aes.aes_encrypt(key, b"".join(prefix + bytes((first + i,)) for i in range(blocks)))
+    expected = bytes(a ^ b for a, b in zip(data, stream, strict=False))
+    for _ in range(3):  # one-shot the first time, then from the context cache
+        assert aes.aes_ctr(key, prefix + bytes((first,)), data) == expected
+
+
+def test_aes_ctr_needs_a_whole_counter_block() -> None:
+    with pytest.raises(ValueError, match="16 bytes"):
+        aes.aes_ctr(bytes(16), bytes(15), b"x")
+
+
+@pytest.mark.parametrize("mtype", [MType(n) for n in range(2, 6)])
+def test_decoded_data_frames_equal_the_frames_they_were_built_from(mtype: MType) -> None:
+    keys = SessionKeys.for_1_0(AESKey(bytes(range(16))), AESKey(bytes(16)))
+    built = security.build_data_frame(
+        mtype, DevAddr("26011bda"), keys, 7, f_ctrl=FCtrl(ack=True), f_port=3, payload=b"hi"
+    )
+    decoded = decode_phy_payload(built.encode())
+    assert decoded == built
+    assert isinstance(decoded, DataFrame)
+    assert decoded.uplink == (mtype in (MType.UNCONFIRMED_DATA_UP, MType.CONFIRMED_DATA_UP))
+    assert decoded.confirmed == (mtype in (MType.CONFIRMED_DATA_UP, MType.CONFIRMED_DATA_DOWN))
+    assert decoded.encode() == built.encode()

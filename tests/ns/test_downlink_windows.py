@@ -4,9 +4,9 @@ import pytest
 
 from appliance.lorawan.errors import InvalidValueError
 from appliance.lorawan.identifiers import EUI64
-from appliance.lorawan.regions import get_region
+from appliance.lorawan.regions import REGIONS, Region, get_region
 from appliance.ns.downlink.frame import class_a_downlink
-from appliance.ns.downlink.windows import class_a_windows, join_accept_windows
+from appliance.ns.downlink.windows import RxWindow, class_a_windows, join_accept_windows
 from appliance.ns.network import NetworkSettings
 from appliance.ns.radio import data_rate_of, downlink_modulation
 from hal.model import (
@@ -149,3 +149,51 @@ def test_class_a_downlink_uses_the_best_gateway_context() -> None:
     assert all(item.tx_info.context == b"\x00\x01\x02\x03" for item in frame.items)
     assert all(item.tx_info.power == 16 for item in frame.items)
     assert frame.items[0].tx_info.antenna == 1
+
+
+@pytest.mark.parametrize("region", REGIONS, ids=lambda region: region.name)
+def test_data_rate_of_gives_the_first_matching_row_of_the_table(region: Region) -> None:
+    modulations = [
+        LoRaModulation(bw, sf) for bw in (125_000, 250_000, 500_000) for sf in (5, 7, 12)
+    ]
+    modulations += [LoRaModulation(125_000, sf) for sf in range(5, 13)]
+    modulations += [FSKModulation(50_000), FSKModulation(9_600)]
+    for modulation in modulations:
+        for uplink in (True, False):
+            walked = [
+                rate.index
+                for rate in region.data_rates
+                if (rate.uplink if uplink else rate.downlink)
+                and (
+                    (
+                        isinstance(modulation, LoRaModulation)
+                        and rate.spreading_factor == modulation.spreading_factor
+                        and rate.bandwidth_hz == modulation.bandwidth
+                    )
+                    or (
+                        isinstance(modulation, FSKModulation)
+                        and rate.bitrate_bps == modulation.datarate
+                    )
+                )
+            ]
+            if walked:
+                assert data_rate_of(region, modulation, uplink=uplink) == walked[0]
+            else:
+                with pytest.raises(InvalidValueError, match="has no"):
+                    data_rate_of(region, modulation, uplink=uplink)
+
+
+def test_windows_follow_the_settings_they_were_asked_with() -> None:
+    uplink = UplinkTxInfo(868_100_000, LoRaModulation(125_000, 7))
+
+    def windows(settings: NetworkSettings, rx1_delay_s: int = 1) -> tuple[RxWindow, ...]:
+        return class_a_windows(
+            EU868, settings, uplink, rx1_delay_s=rx1_delay_s, rx1_dr_offset=0, rx2_dr=0,
+            rx2_frequency=869_525_000,
+        )  # fmt: skip
+
+    both = windows(NetworkSettings())
+    assert windows(NetworkSettings()) == both and [w.name for w in both] == ["rx1", "rx2"]
+    only = NetworkSettings(rx_window="rx2_only")
+    assert [w.name for w in windows(only)] == ["rx2"]
+    assert windows(only, rx1_delay_s=3)[0].delay_ns == 4 * S

@@ -13,6 +13,7 @@ from appliance.ns.session import (
     DeviceSession,
     ExtraChannel,
     PendingMACRequest,
+    UplinkHistory,
     UplinkHistoryEntry,
 )
 
@@ -48,7 +49,8 @@ def sessions(draw: st.DrawFn, depth: int = 0) -> DeviceSession:
                 st.builds(
                     UplinkHistoryEntry,
                     u32,
-                    st.floats(-30, 30),
+                    # Radios report 0.25 or 0.1 dB steps (kept packed); anything else too.
+                    st.integers(-600, 600).map(lambda steps: steps / 20) | st.floats(-30, 30),
                     st.integers(-150, 0),
                     st.integers(0, 15),
                     st.integers(1, 5),
@@ -99,6 +101,26 @@ def test_uplink_history_is_bounded_and_ignores_retransmissions() -> None:
         session.add_uplink_history(entry)
     assert len(session.uplink_history) == MAX_UPLINK_HISTORY
     assert session.uplink_history[0].f_cnt == 30 - MAX_UPLINK_HISTORY
+
+
+def test_a_history_given_as_a_list_is_taken_as_one() -> None:
+    entries = [UplinkHistoryEntry(f_cnt, 5.0, -80, 0, 1) for f_cnt in range(3)]
+    session = DeviceSession(
+        DevAddr(1),
+        SessionKeys.for_1_0(AESKey(1), AESKey(2)),
+        MACVersion.LORAWAN_1_0_3,
+        "EU868",
+        0,
+        869_525_000,
+        (0, 1, 2),
+        uplink_history=entries,  # type: ignore[arg-type]
+    )
+    assert isinstance(session.uplink_history, UplinkHistory)
+    assert session.uplink_history == entries
+    session.uplink_history = entries[:1]  # type: ignore[assignment]  # as tests set it
+    session.add_uplink_history(entries[1])
+    assert session.uplink_history == entries[:2]
+    assert DeviceSession.from_record(session.to_record()) == session
 
 
 def test_a_session_stored_before_the_later_fields_still_loads() -> None:

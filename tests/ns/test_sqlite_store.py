@@ -11,7 +11,9 @@ import sqlite3
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -166,7 +168,9 @@ async def test_damaged_or_newer_databases_are_refused(tmp_path: Path) -> None:
 
 _WRITER = """
 import asyncio, sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from appliance.lorawan.identifiers import EUI64
 from appliance.ns.sqlite_store import SQLiteStore
 from tests.ns.test_sqlite_store import _session
@@ -250,11 +254,22 @@ async def test_management_writes_are_not_hidden_by_the_caches(tmp_path: Path) ->
         await store.aclose()
 
 
-async def test_sessions_stored_as_json_by_earlier_versions_are_read(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "written_by_earlier_versions",
+    [
+        lambda data: json.dumps(data).encode(),
+        lambda data: session_codec.encode(data, deflate=False),
+        lambda data: session_codec.encode(data, deflate=True),
+    ],
+    ids=["json", "msgpack", "msgpack-deflated"],
+)
+async def test_sessions_stored_by_earlier_versions_are_read(
+    tmp_path: Path, written_by_earlier_versions: Callable[[dict[str, Any]], bytes]
+) -> None:
     store, device = await _store_with_device(tmp_path)
     store.close()
     secrets = SecretBox.open_or_create(tmp_path)
-    old = json.dumps(_session().to_dict()).encode()
+    old = written_by_earlier_versions(_session().to_dict())
     with contextlib.closing(sqlite3.connect(tmp_path / "appliance.db")) as db, db:
         db.execute(
             "INSERT INTO sessions VALUES (?, ?)",
@@ -269,7 +284,8 @@ async def test_sessions_stored_as_json_by_earlier_versions_are_read(tmp_path: Pa
         await store.save_session(dev_eui, session)
         sealed = store.connection.execute("SELECT session FROM sessions").fetchone()[0]
         plain = secrets.unseal(sealed, f"session:{dev_eui}")
-        assert plain[0] == session_codec.MSGPACK_DEFLATED
+        assert plain[0] == session_codec.RECORD
+        assert session_codec.decode_session(plain) == session
     finally:
         await store.aclose()
 
@@ -331,7 +347,9 @@ async def test_a_failed_commit_leaves_the_durable_session(tmp_path: Path) -> Non
 
 _NONCE_WRITER = """
 import asyncio, sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from appliance.lorawan.identifiers import EUI64
 from appliance.ns.sqlite_store import SQLiteStore
 

@@ -15,9 +15,10 @@ import struct
 from enum import Enum
 from typing import Final
 
-from appliance.lorawan.crypto.aes import aes_decrypt, aes_encrypt, xor_bytes
+from appliance.lorawan.crypto.aes import aes_ctr, aes_decrypt, aes_encrypt, xor_bytes
 
 _A: Final = struct.Struct("<BIBIIB")  # 0x01, 4 bytes, Dir, DevAddr, FCnt, 0x00 (then i)
+_A1: Final = struct.Struct("<BIBIIBB")  # the same with i
 
 
 class FOptsKeystream(Enum):
@@ -25,11 +26,6 @@ class FOptsKeystream(Enum):
 
     ERRATA = "errata"  # LoRaWAN 1.1 errata: what devices and ChirpStack implement
     ORIGINAL_1_1 = "original-1.1"  # the text before the errata, as The Things Stack reads it
-
-
-def _keystream(key: bytes, prefix: bytes, length: int) -> bytes:
-    count = (length + 15) // 16
-    return aes_encrypt(key, b"".join(prefix + bytes((i,)) for i in range(1, count + 1)))
 
 
 def encrypt_frm_payload(
@@ -41,8 +37,9 @@ def encrypt_frm_payload(
     """
     if not payload:
         return b""
-    prefix = _A.pack(0x01, 0, int(downlink), dev_addr, f_cnt, 0)
-    return xor_bytes(payload, _keystream(key, prefix, len(payload)))
+    # Block i (from 1) is the prefix then i: a counter in the last byte (a FRMPayload is far
+    # shorter than 255 blocks).
+    return aes_ctr(key, _A1.pack(0x01, 0, int(downlink), dev_addr, f_cnt, 0, 1), payload)
 
 
 def encrypt_f_opts(

@@ -79,8 +79,15 @@ _BY_KEY: Final[dict[str, Region]] = {region.name: region for region in REGIONS} 
 _BY_KEY["AS923"] = AS923_1
 
 
+_BY_NAME: Final[dict[str, Region]] = {region.name: region for region in REGIONS}
+
+
 def get_region(name: str) -> Region:
     """The region called ``name`` (see the module docstring for the accepted spellings)."""
+    if type(name) is str:
+        region = _BY_NAME.get(name)  # the canonical name, asked on every uplink
+        if region is not None:
+            return region
     if not isinstance(name, str):
         raise InvalidValueError(f"a region name is a string, got {name!r}")
     region = _BY_KEY.get(_key(name))

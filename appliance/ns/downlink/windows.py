@@ -52,6 +52,58 @@ def class_a_windows(
     """The windows to try, in order, for a downlink answering ``uplink``; ``rx1_frequency``
     overrides the region's RX1 frequency rule (DlChannelReq)."""
     uplink_dr = data_rate_of(region, uplink.modulation, uplink=True)
+    key = (
+        region.name,
+        id(settings),
+        uplink_dr,
+        uplink.frequency,
+        rx1_delay_s,
+        rx1_dr_offset,
+        rx2_dr,
+        rx2_frequency,
+        downlink_dwell_time,
+        rx1_frequency,
+    )
+    cached = _cache.get(key)
+    if cached is not None and cached[0] is settings:
+        return cached[1]
+    windows = _class_a_windows(
+        region,
+        settings,
+        uplink,
+        uplink_dr,
+        rx1_delay_s=rx1_delay_s,
+        rx1_dr_offset=rx1_dr_offset,
+        rx2_dr=rx2_dr,
+        rx2_frequency=rx2_frequency,
+        downlink_dwell_time=downlink_dwell_time,
+        rx1_frequency=rx1_frequency,
+    )
+    if len(_cache) >= _CACHE_LIMIT:
+        _cache.clear()
+    _cache[key] = (settings, windows)  # holding ``settings`` keeps its id unique
+    return windows
+
+
+# Every uplink asks for its windows, and a network has few channels, data rates and RX
+# settings: the answers are kept (settings by identity, as they are frozen and long-lived).
+_CACHE_LIMIT: Final = 4096
+_cache: dict[tuple[object, ...], tuple[NetworkSettings, tuple[RxWindow, ...]]] = {}
+
+
+def _class_a_windows(
+    region: Region,
+    settings: NetworkSettings,
+    uplink: UplinkTxInfo,
+    uplink_dr: int,
+    *,
+    rx1_delay_s: int,
+    rx1_dr_offset: int,
+    rx2_dr: int,
+    rx2_frequency: int,
+    downlink_dwell_time: bool,
+    rx1_frequency: int | None,
+) -> tuple[RxWindow, ...]:
     windows: list[RxWindow] = []
     if settings.rx_window != "rx2_only":
         rx1_dr = region.rx1_data_rate(uplink_dr, rx1_dr_offset, downlink_dwell_time)

@@ -12,8 +12,9 @@ get_link_adr_req_payloads_for_enabled_uplink_channel_indices.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from functools import cache
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache, lru_cache
+from types import MappingProxyType
 from typing import Final
 
 from appliance.lorawan.errors import InvalidValueError
@@ -46,19 +47,28 @@ def default_channels(region: Region) -> tuple[int, ...] | None:
     return None
 
 
-def wanted_extra_channels(region: Region, settings: NetworkSettings) -> dict[int, ExtraChannel]:
+def wanted_extra_channels(region: Region, settings: NetworkSettings) -> Mapping[int, ExtraChannel]:
     """Dynamic plans: the network's extra channels, numbered after the default ones, with the
     data-rate range of the first default channel (as the join-accept's CFList gives them)."""
+    return _wanted_extra_channels(region, settings.extra_channels)
+
+
+@lru_cache(maxsize=64)  # asked on every uplink, of the same few settings
+def _wanted_extra_channels(
+    region: Region, extra_channels: tuple[int, ...]
+) -> Mapping[int, ExtraChannel]:
     plan = region.channel_plan
     if not isinstance(plan, DynamicChannelPlan):
-        return {}
+        return MappingProxyType({})
     first = len(plan.default_channels)
     template = plan.default_channels[0]
     room = plan.max_channels - first
-    return {
-        first + i: ExtraChannel(frequency, template.min_data_rate, template.max_data_rate)
-        for i, frequency in enumerate(settings.extra_channels[:room])
-    }
+    return MappingProxyType(
+        {
+            first + i: ExtraChannel(frequency, template.min_data_rate, template.max_data_rate)
+            for i, frequency in enumerate(extra_channels[:room])
+        }
+    )
 
 
 def wanted_channels(
@@ -78,6 +88,22 @@ def wanted_channels(
         extras = wanted_extra_channels(region, settings)
         known = (i for i, c in extras.items() if session.extra_uplink_channels.get(i) == c)
         return tuple(range(len(plan.default_channels))) + tuple(sorted(known))
+    return None
+
+
+def wanted_channels_holding_extras(
+    region: Region, settings: NetworkSettings
+) -> tuple[int, ...] | None:
+    """``wanted_channels`` of a device that holds every extra channel as the network defines
+    it (the settled state), sorted."""
+    plan = region.channel_plan
+    if isinstance(plan, DynamicChannelPlan):
+        extras = wanted_extra_channels(region, settings)
+        return tuple(range(len(plan.default_channels))) + tuple(sorted(extras))
+    if isinstance(plan, FixedChannelPlan):
+        if settings.enabled_sub_band is None:
+            return _ALL_FIXED
+        return _sub_band_channels(plan, settings.enabled_sub_band)
     return None
 
 

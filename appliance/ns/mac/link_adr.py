@@ -92,10 +92,11 @@ def _check_result(region: Region, session: DeviceSession, result: ADRResult) -> 
     return None
 
 
-def _adr_target(
+def adr_target(
     session: DeviceSession, ctx: MACContext, result: MACResult
 ) -> tuple[int, int, int] | None:
-    """(DR, TX power, NbTrans) when ADR wants a change, else None."""
+    """(DR, TX power, NbTrans) when ADR wants a change, else None (problems are logged in
+    ``result``)."""
     if ctx.settings.adr_disabled:
         return None
     request = adr_request(session, ctx)
@@ -140,7 +141,15 @@ def request(session: DeviceSession, ctx: MACContext, result: MACResult) -> list[
         if wanted is None
         else channel_mask.mask_blocks(region, session.enabled_uplink_channels, wanted)
     )
-    target = _adr_target(session, ctx, result)
+    return request_for(session, blocks, adr_target(session, ctx, result))
+
+
+def request_for(
+    session: DeviceSession,
+    blocks: list[channel_mask.MaskBlock],
+    target: tuple[int, int, int] | None,
+) -> list[LinkADRReq]:
+    """The LinkADRReq block for a channel-mask change (``blocks``) and an ADR ``target``."""
     if not blocks and target is None:
         return []
     dr, tx_power, nb_trans = target or (session.dr, session.tx_power_index, session.nb_trans)

@@ -33,6 +33,7 @@ from appliance.ns.mac import (
 from appliance.ns.mac.context import MACContext
 from appliance.ns.mac.events import LogLevel, MACEvent, MACLogCode
 from appliance.ns.mac.state import QUEUED, MACResult, decode_pending, errors_exhausted
+from appliance.ns.mac.wishes import settled, wishes_of
 from appliance.ns.session import DeviceSession
 
 _EXCLUSIVE: Final = frozenset({LinkADRReq.CID, NewChannelReq.CID})
@@ -84,6 +85,23 @@ def pending_requests(
     if not ctx.policy.enabled:
         return []
     scratch = MACResult()
+    if not session.pending_mac_requests and settled(
+        session, ctx, wishes_of(ctx.settings, ctx.policy)
+    ):
+        # The common case: nothing queued or awaited, nothing derived but perhaps ADR's
+        # (what ``_choose`` would find, without asking each request module).
+        adr = link_adr.request_for(session, [], link_adr.adr_target(session, ctx, scratch))
+        chosen: list[MACCommand] = (
+            [] if not adr or errors_exhausted(session, LinkADRReq.CID, ctx) else list(adr)
+        )
+    else:
+        chosen = _choose(session, ctx, scratch)
+    if events is not None:
+        events += scratch.events
+    return chosen
+
+
+def _choose(session: DeviceSession, ctx: MACContext, scratch: MACResult) -> list[MACCommand]:
     chosen: list[MACCommand] = []
     chosen_cids: set[int] = set()
     for group in _derived(session, ctx, scratch) + _queued(session, scratch):
@@ -94,6 +112,4 @@ def pending_requests(
             continue
         chosen += group
         chosen_cids.add(cid)
-    if events is not None:
-        events += scratch.events
     return chosen

@@ -87,11 +87,24 @@ def _mac_commands(
     return parsed.commands
 
 
+def uplink_meta(uplink: DeduplicatedUplink, dr: int) -> UplinkMeta:
+    """What the MAC engine is told about ``uplink`` (received at data rate ``dr``)."""
+    best = uplink.best
+    gps_ns = best.time_since_gps_epoch_ns
+    return UplinkMeta(
+        dr=dr,
+        max_snr=best.snr,
+        max_rssi=best.rssi,
+        gateway_count=len(uplink.rx_info),
+        gps_time_s=None if gps_ns is None else gps_ns / 1e9,
+    )
+
+
 def process(
     frame: DataFrame, accepted: Accepted, uplink: DeduplicatedUplink, *, dr: int, ctx: MACContext
 ) -> DataOutcome:
-    """Run the data-uplink steps for an accepted frame (see the module docstring);
-    ``ctx`` is the device's MAC context without the uplink metadata, which is added here."""
+    """Run the data-uplink steps for an accepted frame (see the module docstring); ``ctx`` is
+    the device's MAC context, given ``uplink_meta(uplink, dr)`` here if it has no uplink."""
     session = accepted.session
     outcome = DataOutcome()
     if accepted.retransmission:
@@ -116,28 +129,18 @@ def process(
     session.f_cnt_up = accepted.f_cnt + 1
     session.adr = frame.f_ctrl.adr
     session.dr = dr
-    best = uplink.best
+    receptions = uplink.rx_info
+    if len(receptions) == 1:
+        max_snr, max_rssi = receptions[0].snr, receptions[0].rssi
+    else:
+        max_snr, max_rssi = max(rx.snr for rx in receptions), max(rx.rssi for rx in receptions)
     session.add_uplink_history(
         UplinkHistoryEntry(
-            accepted.f_cnt,
-            max(rx.snr for rx in uplink.rx_info),
-            max(rx.rssi for rx in uplink.rx_info),
-            session.tx_power_index,
-            len(uplink.rx_info),
+            accepted.f_cnt, max_snr, max_rssi, session.tx_power_index, len(receptions)
         )
     )
 
-    gps_ns = best.time_since_gps_epoch_ns
-    mac_ctx = replace(
-        ctx,
-        uplink=UplinkMeta(
-            dr=dr,
-            max_snr=best.snr,
-            max_rssi=best.rssi,
-            gateway_count=len(uplink.rx_info),
-            gps_time_s=None if gps_ns is None else gps_ns / 1e9,
-        ),
-    )
+    mac_ctx = ctx if ctx.uplink is not None else replace(ctx, uplink=uplink_meta(uplink, dr))
     result = handle_uplink_mac_commands(session, commands, mac_ctx)
     outcome.mac_events.extend(result.events)
     requests = pending_requests(session, mac_ctx, events=outcome.mac_events)

@@ -32,6 +32,7 @@ from appliance.ns.session import (
     DEFAULT_ADR_ACK_DELAY_EXP,
     DEFAULT_ADR_ACK_LIMIT_EXP,
     DeviceSession,
+    UplinkHistory,
 )
 from appliance.ns.uplink.join import Accepted, cf_list_and_channels
 
@@ -118,7 +119,7 @@ def accept_rejoin(
         n_f_cnt_down=0,
         a_f_cnt_down=0,
         conf_f_cnt=None,
-        uplink_history=[],
+        uplink_history=UplinkHistory(),
         pending_mac_requests={},
         mac_command_error_count={},
         pending_rejoin_session=None,

@@ -1,0 +1,133 @@
+"""The store's shortcuts on the hot path give what the tables hold: the session lookup with a
+cache that holds every session and with one that holds none, the queue check of devices with
+nothing queued, shared settings values."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from pathlib import Path
+
+from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr
+from appliance.lorawan.security import SessionKeys
+from appliance.ns.device import Device
+from appliance.ns.downlink.data import QueueItem
+from appliance.ns.profile import DeviceProfile, MACVersion
+from appliance.ns.session import DeviceSession
+from appliance.ns.sqlite_store import SQLiteStore, StoreTuning
+
+SHARED = DevAddr("26000001")
+
+
+def _session(dev_addr: DevAddr, f_cnt_up: int) -> DeviceSession:
+    return DeviceSession(
+        dev_addr,
+        SessionKeys.for_1_0(AESKey(bytes(range(16))), AESKey(bytes(16))),
+        MACVersion.LORAWAN_1_0_3,
+        "EU868",
+        0,
+        869_525_000,
+        (0, 1, 2),
+        f_cnt_up=f_cnt_up,
+    )
+
+
+async def _store(tmp_path: Path, tuning: StoreTuning) -> tuple[SQLiteStore, list[EUI64]]:
+    store = SQLiteStore.open(tmp_path, tuning)
+    profile = DeviceProfile("p", "EU868", id=uuid.UUID(int=1))
+    await store.add_profile(profile)
+    application = uuid.UUID(int=2)
+    devices = [EUI64(n) for n in range(1, 5)]
+    await store.add_devices(
+        Device(
+            dev_eui,
+            EUI64(99),
+            f"d{n}",
+            profile.id,
+            application,
+            session=_session(SHARED if n < 3 else DevAddr(0x26000000 + n), n),
+        )
+        for n, dev_eui in enumerate(devices)
+    )
+    return store, devices
+
+
+async def _lookups(store: SQLiteStore, devices: list[EUI64]) -> list[object]:
+    """Sessions by DevAddr (saved back as the pipeline does) and the devices' settings."""
+    seen: list[object] = []
+    for _ in range(3):
+        for addr in (SHARED, DevAddr(0x26000003), DevAddr(0x26000009)):
+            found = await store.sessions_by_dev_addr(addr)
+            seen.append(sorted((str(dev_eui), s.f_cnt_up) for dev_eui, s in found))
+            for dev_eui, session in found:
+                session.f_cnt_up += 1
+                await store.save_session(dev_eui, session)
+    for dev_eui in devices:
+        settings = await store.device_settings(dev_eui)
+        assert settings is not None
+        seen.append((settings.name, settings.profile_id, settings.join_eui, settings.enabled))
+    return seen
+
+
+async def test_the_lookup_is_the_same_whether_sessions_are_cached_or_not(tmp_path: Path) -> None:
+    (tmp_path / "warm").mkdir()
+    (tmp_path / "cold").mkdir()
+    warm, devices = await _store(tmp_path / "warm", StoreTuning())
+    cold, _ = await _store(tmp_path / "cold", StoreTuning(cache_sessions=1))
+    try:
+        cold._miss_rate = 1.0  # as after many misses: one query for sessions and settings
+        assert await _lookups(warm, devices) == await _lookups(cold, devices)
+        assert cold._miss_rate > 0.5
+        await cold.flush()
+        # Written back by the cold store, read by a fresh one: the same counters.
+        fresh = SQLiteStore.open(tmp_path / "cold")
+        try:
+            found = await fresh.sessions_by_dev_addr(SHARED)
+            assert sorted(s.f_cnt_up for _, s in found) == [3, 4, 5]
+        finally:
+            fresh.close()
+    finally:
+        await warm.aclose()
+        await cold.aclose()
+
+
+async def test_settings_share_the_values_many_devices_have(tmp_path: Path) -> None:
+    store, devices = await _store(tmp_path, StoreTuning())
+    try:
+        first, second = [await store.device_settings(dev_eui) for dev_eui in devices[:2]]
+        assert first is not None and second is not None
+        assert first.profile_id == second.profile_id and first.profile_id is second.profile_id
+        assert first.join_eui is second.join_eui
+        assert first.tags is not second.tags  # what a caller could change is its own
+    finally:
+        store.close()
+
+
+async def test_queued_downlinks_are_found_however_they_were_queued(tmp_path: Path) -> None:
+    store, devices = await _store(tmp_path, StoreTuning())
+    item = QueueItem(uuid.uuid4(), 1, b"\x01")
+    try:
+        assert await store.next_queue_item(devices[0], 0) == (None, False)
+        await store.enqueue(devices[0], item)
+        assert await store.next_queue_item(devices[0], 0) == (item, False)
+        await store.queue_item_sent(devices[0], item.id, f_cnt_down=1, confirmed=False)
+        assert await store.next_queue_item(devices[0], 0) == (None, False)
+        again = QueueItem(uuid.uuid4(), 2, b"\x02")
+        await store.enqueue(devices[0], again)
+        assert await store.next_queue_item(devices[0], 0) == (again, False)
+    finally:
+        store.close()
+    # Queued before this store opened (by an earlier run): found too.
+    with sqlite3.connect(tmp_path / "appliance.db") as db:
+        db.execute(
+            "INSERT INTO queue (id, dev_eui, f_port, data, confirmed) VALUES (?, ?, 3, x'03', 0)",
+            (str(uuid.uuid4()), str(devices[1])),
+        )
+    db.close()
+    reopened = SQLiteStore.open(tmp_path)
+    try:
+        next_item, more = await reopened.next_queue_item(devices[1], 0)
+        assert next_item is not None and next_item.f_port == 3 and not more
+        assert (await reopened.next_queue_item(devices[0], 0))[0] == again
+    finally:
+        reopened.close()
