@@ -2,11 +2,15 @@
 delivery target, in the order the events were recorded.
 
 WAL with ``synchronous=FULL``: a commit is on the storage when it returns, so an event the
-outbox accepted survives a power cut. Rows are the events' protobuf bytes (compact) keyed by
-``(target, seq)`` without a rowid, so a target's queue is one contiguous range of the table:
-appends go to its end and deliveries delete from its start. Every method runs in the outbox's
-one worker thread; ``apply`` makes one transaction (one fsync) of a whole batch of appends,
-deletions and trims.
+outbox accepted survives a power cut. Rows are the events' protobuf bytes, deflated against a
+dictionary per event kind kept in the file (``BodyCodec``: an ``up`` event of about 470 bytes
+is stored in about 100), keyed by ``(target, seq)`` without a rowid, so a target's queue is
+one contiguous range of the table: appends go to its end and deliveries delete from its
+start. ``size`` is the event's own byte count, which the bounds and the backlog count (rows
+of schema 1 have none: their body is the event as it is). New files get 1 KiB pages: a
+commit rewrites every page it touches, and most touch a few rows. Every method runs in the
+outbox's one worker thread; ``apply`` makes one transaction (one fsync) of a whole batch of
+appends, deletions and trims.
 """
 
 from __future__ import annotations
@@ -19,15 +23,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Concatenate, Final, ParamSpec, TypeVar
 
+from appliance.app.events.body_codec import DICTIONARIES_TABLE, BodyCodec
 from appliance.integrations.errors import OutboxError
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
+NEW_FILE_PAGE_SIZE: Final = 1024
+# WAL written between checkpoints (SQLite's default is 1,000 pages, whatever their size): the
+# outbox's few live pages are rewritten many times over, and a checkpoint writes each once.
+_CHECKPOINT_BYTES: Final = 4 * 1024 * 1024
 _SCHEMA: Final = (
     "CREATE TABLE IF NOT EXISTS targets (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
     "CREATE TABLE IF NOT EXISTS items ("
     " target INTEGER NOT NULL, seq INTEGER NOT NULL, stored_ns INTEGER NOT NULL,"
-    " kind TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY (target, seq)) WITHOUT ROWID",
+    " kind TEXT NOT NULL, body BLOB NOT NULL, size INTEGER,"
+    " PRIMARY KEY (target, seq)) WITHOUT ROWID",
+    DICTIONARIES_TABLE,
 )
+_MIGRATIONS: Final = {  # from schema N to N + 1
+    1: ("ALTER TABLE items ADD COLUMN size INTEGER", DICTIONARIES_TABLE),
+}
+_SIZE: Final = "coalesce(size, length(body))"  # an event's bytes (schema 1 rows: as stored)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +50,7 @@ class Row:
     seq: int
     stored_ns: int
     kind: str
-    body: bytes
+    body: bytes  # the event's protobuf bytes (as stored when they cannot be unpacked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,17 +123,33 @@ class OutboxStore:
                     f"{path}: written by a newer version (schema {version}, "
                     f"this one knows {SCHEMA_VERSION})"
                 )
+            if self._db.execute("PRAGMA page_count").fetchone()[0] == 0:  # a new file
+                self._db.execute(f"PRAGMA page_size={NEW_FILE_PAGE_SIZE}")
             self._db.execute("PRAGMA journal_mode=WAL").fetchone()
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=10000")
+            page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
+            self._db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_BYTES // page_size}")
             with self._db:
                 self._db.execute("BEGIN IMMEDIATE")
-                for statement in _SCHEMA:
-                    self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                self._create_or_migrate()
             self._db.execute("SELECT count(*) FROM targets").fetchone()
+            self._codec = BodyCodec.load(self._db)
         except sqlite3.DatabaseError as error:
             raise OutboxError(f"{path}: cannot use the outbox file: {error}") from None
+
+    def _create_or_migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            statements: tuple[str, ...] = _SCHEMA
+        else:
+            statements = tuple(
+                s for old in range(version, SCHEMA_VERSION) for s in _MIGRATIONS[old]
+            )
+        for statement in statements:
+            self._db.execute(statement)
+        if version < SCHEMA_VERSION:
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     # --- at start -------------------------------------------------------------------------
 
@@ -147,7 +178,7 @@ class OutboxStore:
     @_guarded
     def stats(self, target: int) -> QueueStats:
         count, size = self._db.execute(
-            "SELECT count(*), coalesce(sum(length(body)), 0) FROM items WHERE target = ?",
+            f"SELECT count(*), coalesce(sum({_SIZE}), 0) FROM items WHERE target = ?",
             (target,),
         ).fetchone()
         return QueueStats(int(count), int(size))
@@ -165,7 +196,17 @@ class OutboxStore:
             "ORDER BY seq LIMIT ?",
             (target, after_seq, limit),
         ).fetchall()
-        return [Row(seq, stored_ns, kind, bytes(body)) for seq, stored_ns, kind, body in rows]
+        return [
+            Row(seq, stored_ns, kind, self._unpack(body)) for seq, stored_ns, kind, body in rows
+        ]
+
+    def _unpack(self, stored: bytes) -> bytes:
+        try:
+            return self._codec.unpack(bytes(stored))
+        except ValueError:
+            # Left as stored: a packed body never decodes as an event (its first byte would
+            # be field number 0), so delivery reports and skips it like any damaged row.
+            return bytes(stored)
 
     # --- one batch ------------------------------------------------------------------------
 
@@ -173,21 +214,43 @@ class OutboxStore:
     def apply(self, job: Job) -> list[Dropped]:
         dropped: list[Dropped] = []
         db = self._db
-        with db:
-            db.execute("BEGIN IMMEDIATE")
-            if job.inserts:
-                db.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?)", job.inserts)
-            if job.deletes:
-                db.executemany("DELETE FROM items WHERE target = ? AND seq <= ?", job.deletes)
-            for trim in job.trims:
-                result = self._trim(trim)
-                if result.by_reason:
-                    dropped.append(result)
+        try:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                if job.inserts:
+                    db.executemany(
+                        "INSERT OR REPLACE INTO items (target, seq, stored_ns, kind, body, size) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        self._rows(job),
+                    )
+                    self._codec.store_new(db)
+                if job.deletes:
+                    db.executemany("DELETE FROM items WHERE target = ? AND seq <= ?", job.deletes)
+                for trim in job.trims:
+                    result = self._trim(trim)
+                    if result.by_reason:
+                        dropped.append(result)
+        except BaseException:
+            self._codec.settle(committed=False)
+            raise
+        self._codec.settle(committed=True)
         return dropped
+
+    def _rows(self, job: Job) -> list[tuple[int, int, int, str, bytes, int]]:
+        """The rows of ``job.inserts``, each event packed once whatever its targets."""
+        pack = self._codec.pack
+        packed: dict[int, bytes] = {}
+        rows = []
+        for target, seq, stored_ns, kind, body in job.inserts:
+            stored = packed.get(seq)
+            if stored is None:
+                stored = packed[seq] = pack(kind, body)
+            rows.append((target, seq, stored_ns, kind, stored, len(body)))
+        return rows
 
     def _delete_range(self, trim: Trim, up_to: int) -> tuple[int, int]:
         sizes = self._db.execute(
-            "DELETE FROM items WHERE target = ? AND seq > ? AND seq <= ? RETURNING length(body)",
+            f"DELETE FROM items WHERE target = ? AND seq > ? AND seq <= ? RETURNING {_SIZE}",
             (trim.target, trim.after_seq, up_to),
         ).fetchall()
         return len(sizes), sum(size for (size,) in sizes)
@@ -198,14 +261,13 @@ class OutboxStore:
         if trim.older_than_ns:
             sizes = db.execute(
                 "DELETE FROM items WHERE target = ? AND seq > ? AND stored_ns < ? "
-                "RETURNING length(body)",
+                f"RETURNING {_SIZE}",
                 (trim.target, trim.after_seq, trim.older_than_ns),
             ).fetchall()
             if sizes:
                 by_reason["max_age"] = (len(sizes), sum(size for (size,) in sizes))
         count, size = db.execute(
-            "SELECT count(*), coalesce(sum(length(body)), 0) FROM items "
-            "WHERE target = ? AND seq > ?",
+            f"SELECT count(*), coalesce(sum({_SIZE}), 0) FROM items WHERE target = ? AND seq > ?",
             (trim.target, trim.after_seq),
         ).fetchone()
         if count + trim.in_flight > trim.max_count and count:
@@ -220,7 +282,7 @@ class OutboxStore:
         if size > trim.max_bytes:
             need = size - _low(trim.max_bytes)
             row = db.execute(
-                "SELECT seq FROM (SELECT seq, sum(length(body)) OVER (ORDER BY seq) AS running "
+                f"SELECT seq FROM (SELECT seq, sum({_SIZE}) OVER (ORDER BY seq) AS running "
                 "FROM items WHERE target = ? AND seq > ?) WHERE running >= ? LIMIT 1",
                 (trim.target, trim.after_seq, need),
             ).fetchone()

@@ -15,6 +15,14 @@ clock than their successors go with them).
 Queries write what is queued first, so they see everything appended before them, newest
 first, ``limit`` at a time; ``Page.next_cursor`` passed as ``before`` gives the next page.
 Cursors are row ids: they only grow while the log holds anything.
+
+Checkpoints: ``run()`` copies the WAL into the database file from a worker thread on a
+connection of its own once the WAL holds ``checkpoint_wal_bytes`` (PASSIVE: appends go on
+meanwhile), rather than SQLite's 1,000 pages on the event loop's commits. A log kept at its
+count limit rewrites the same pages over and over (retention frees the oldest, the next
+appends reuse them); the longer between checkpoints, the more of those rewrites a checkpoint
+writes to the file once (at 1,000 uplinks/s the log turns over in about 10 s, 16 MiB of WAL
+is about 20 s).
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from appliance.app.events.body_codec import BodyCodec
 from appliance.app.events.errors import EventLogError
 from appliance.app.events.kinds import EventKind, FrameKind
 from appliance.app.events.log_options import EventLogOptions
@@ -46,7 +55,7 @@ from appliance.app.events.log_rows import (
     page_of,
     where_clause,
 )
-from appliance.app.events.log_schema import FILE_NAME, open_database
+from appliance.app.events.log_schema import CHECKPOINT_WAL_BYTES, FILE_NAME, open_database
 from appliance.app.events.records import EventRecord, FrameRecord
 from appliance.lorawan.identifiers import EUI64, DevAddr
 
@@ -65,6 +74,7 @@ class EventLogStats:
     write_errors: int = 0
     dropped: int = 0  # unwritten entries given up while the disk refused them
     unreadable: int = 0  # stored rows that no longer decode (skipped by queries)
+    checkpoints: int = 0  # of the WAL into the file, from a worker thread
 
 
 _UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -93,6 +103,15 @@ class EventLog:
         self._wake = asyncio.Event()
         self._stored = {"events": 0, "frames": 0}
         self._stored["events"], self._stored["frames"] = self.counts()
+        self._wal = path.with_name(path.name + "-wal")
+        self.checkpoint_wal_bytes = CHECKPOINT_WAL_BYTES
+        self._checkpointer: sqlite3.Connection | None = None
+        self._checkpoint_lock = threading.Lock()  # held by a checkpoint, and by close()
+        self._closed = False
+        try:
+            self._codec: BodyCodec = BodyCodec.load(db)
+        except sqlite3.Error as error:
+            raise EventLogError(f"cannot read event log {path}: {error}") from None
 
     @classmethod
     def open(cls, data_dir: Path, options: EventLogOptions | None = None) -> EventLog:
@@ -107,12 +126,15 @@ class EventLog:
 
     def close(self) -> None:
         """Write what is queued (best effort) and close the file."""
-        with self._lock:
+        with self._lock, self._checkpoint_lock:
+            self._closed = True
             try:
                 self._write_pending()
             except EventLogError as error:
                 log.warning("%s", error)
             finally:
+                if self._checkpointer is not None:
+                    self._checkpointer.close()
                 self._db.close()
 
     # --- appending and writing ------------------------------------------------------------
@@ -180,8 +202,15 @@ class EventLog:
         return written
 
     def _write_batch(self, events: list[EventRecord], frames: list[FrameRecord]) -> None:
+        pack = self._codec.pack
         event_rows = [
-            (e.time_ns, e.kind.value, bytes(e.dev_eui), e.application_id.bytes, e.to_bytes())
+            (
+                e.time_ns,
+                e.kind.value,
+                bytes(e.dev_eui),
+                e.application_id.bytes,
+                pack(e.kind.value, e.to_bytes()),
+            )
             for e in events
         ]
         frame_rows = [
@@ -193,12 +222,13 @@ class EventLog:
                 key_bytes(f.dev_addr),
                 key_bytes(f.application_id),
                 None if f.tx_status is None else int(f.tx_status),
-                f.to_bytes(),
+                pack(f.kind.value, f.to_bytes()),
             )
             for f in frames
         ]
         try:
             with self._db:
+                self._codec.store_new(self._db)
                 self._db.executemany(
                     "INSERT INTO events (time_ns, kind, dev_eui, application_id, body) "
                     "VALUES (?, ?, ?, ?, ?)",
@@ -210,8 +240,10 @@ class EventLog:
                     frame_rows,
                 )
         except sqlite3.Error as error:
+            self._codec.settle(committed=False)
             self.stats.write_errors += 1
             raise EventLogError(f"cannot write event log {self.path}: {error}") from None
+        self._codec.settle(committed=True)
         self.stats.flushes += 1
         self.stats.events_written += len(event_rows)
         self.stats.frames_written += len(frame_rows)
@@ -281,8 +313,10 @@ class EventLog:
         monotonic: Callable[[], float] = time.monotonic,
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        """Flush when due and trim at least every minute, until cancelled; a cancel writes
-        what is queued. Write errors are logged and retried at the next flush."""
+        """Flush when due, trim at least every minute and checkpoint when due, until
+        cancelled; a cancel writes what is queued. Write errors are logged and retried at
+        the next flush."""
+        checkpointing: asyncio.Task[None] | None = None
         try:
             while True:
                 with contextlib.suppress(TimeoutError):
@@ -292,8 +326,45 @@ class EventLog:
                 prune_due = self._last_prune is None or now - self._last_prune >= PRUNE_INTERVAL_S
                 if self.flush_due(now) or prune_due:
                     self._flush_logged(now, wall())
+                    if (checkpointing is None or checkpointing.done()) and self.checkpoint_due():
+                        checkpointing = asyncio.create_task(
+                            asyncio.to_thread(self._checkpoint_logged), name="event-log checkpoint"
+                        )
         finally:
             self._flush_logged(monotonic(), wall())
+            if checkpointing is not None:
+                await checkpointing
+
+    def checkpoint_due(self) -> bool:
+        """Whether the WAL holds ``checkpoint_wal_bytes`` (SQLite truncates it to nothing
+        when it starts over after a checkpoint, so its size is what was written since)."""
+        try:
+            return self._wal.stat().st_size >= self.checkpoint_wal_bytes
+        except OSError:
+            return False
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file, on a connection of its own (any thread)."""
+        with self._checkpoint_lock:
+            if self._closed:
+                return
+            try:
+                if self._checkpointer is None:
+                    self._checkpointer = sqlite3.connect(
+                        self.path, isolation_level=None, check_same_thread=False
+                    )
+                    self._checkpointer.execute("PRAGMA synchronous=NORMAL")
+                    self._checkpointer.execute("PRAGMA busy_timeout=5000")
+                self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            except sqlite3.Error as error:
+                raise EventLogError(f"cannot checkpoint event log {self.path}: {error}") from None
+            self.stats.checkpoints += 1
+
+    def _checkpoint_logged(self) -> None:
+        try:
+            self.checkpoint()
+        except EventLogError as error:  # the WAL keeps everything: the next one copies it
+            log.warning("%s", error)
 
     def _flush_logged(self, now: float, wall: datetime) -> None:
         try:
@@ -369,9 +440,12 @@ class EventLog:
         self, rows: list[tuple[Any, ...]], decode: Callable[[tuple[Any, ...]], _R]
     ) -> list[_R]:
         records = []
+        unpack = self._codec.unpack
         for row in rows:
-            try:
-                records.append(decode(row))
+            try:  # every query's columns are "id, kind, body, ..."
+                columns = list(row)
+                columns[2] = unpack(bytes(columns[2]))
+                records.append(decode(tuple(columns)))
             except ValueError as error:  # EventBuildError is one too
                 self.stats.unreadable += 1
                 log.warning(

@@ -4,6 +4,7 @@ files that cannot be used."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import uuid
 from datetime import datetime, timedelta
@@ -47,10 +48,12 @@ from tests.app.events.samples import (
 )
 
 
-def up(f_cnt: int, *, at: datetime = TIME, dev_eui: EUI64 = DEV_EUI) -> EventRecord:
+def up(
+    f_cnt: int, *, at: datetime = TIME, dev_eui: EUI64 = DEV_EUI, payload: bytes = b"\xaa"
+) -> EventRecord:
     app = APP_ID if dev_eui == DEV_EUI else OTHER_APP_ID
     message = uplink_event(
-        samples.data_uplink(f_cnt),
+        samples.data_uplink(f_cnt, payload=payload),
         samples.device(dev_eui, app),
         time=at,
         deduplication_id=uuid.uuid4(),
@@ -308,13 +311,14 @@ def test_a_full_disk_keeps_entries_queued_and_says_so(tmp_path: Path) -> None:
     log.flush(now=0.0, wall=TIME)
     (pages,) = log._db.execute("PRAGMA page_count").fetchone()
     log._db.execute(f"PRAGMA max_page_count={pages}")  # SQLite's real "disk full" error
+    # Payloads that do not deflate: a batch of them needs more than the pages there are.
     for f_cnt in range(1, 31):
-        log.append_event(up(f_cnt))
+        log.append_event(up(f_cnt, payload=os.urandom(200)))
     with pytest.raises(EventLogError, match=r"cannot write event log .*: database or disk is full"):
         log.flush(now=1.0, wall=TIME)
     assert (log.pending, log.stats.write_errors) == (30, 1)
     for f_cnt in range(31, 51):
-        log.append_event(up(f_cnt))
+        log.append_event(up(f_cnt, payload=os.urandom(200)))
     assert (log.pending, log.stats.dropped) == (40, 10)  # bounded: the oldest gave way
     log._db.execute("PRAGMA max_page_count=1073741823")
     assert log.flush(now=2.0, wall=TIME) == 40
