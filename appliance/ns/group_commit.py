@@ -3,7 +3,10 @@
 Every uplink changes its device's session, and each commit costs an fsync that an SD card
 pays for in wear and time. The writer collects the writes that arrive while the previous
 batch is being written (and, under steady load, for at least ``interval_s`` after the
-previous batch started) and commits them together, so one fsync serves many uplinks; when
+previous batch started, or ``relaxed_interval_s`` when no write of the batch has a downlink
+waiting for it: an unconfirmed uplink's event can wait a few milliseconds more, and each
+commit rewrites at least one 4 KiB block of the card) and commits them together, so one fsync
+serves many uplinks; when
 idle a write is committed at once, and so is the second write of a device within one
 interval (a flow answering an uplink saves its session again before its downlink leaves: that
 downlink must not wait twice). Each caller's ``await`` returns only after the batch
@@ -74,6 +77,7 @@ class GroupCommitter:
         seal: Sealer,
         *,
         interval_s: float = 0.0,
+        relaxed_interval_s: float | None = None,
         checkpoint_rows: int = 0,
     ) -> None:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -89,6 +93,8 @@ class GroupCommitter:
         self._checkpoint_lock = threading.Lock()  # held while a checkpoint runs
         self._seal = seal
         self.interval_s = interval_s
+        self.relaxed_interval_s = max(interval_s, relaxed_interval_s or 0.0)
+        self._urgent = False  # a write waiting for the next batch has a downlink behind it
         self.checkpoint_rows = checkpoint_rows
         self.pending: dict[str, DeviceWrite] = {}  # dev_eui -> what is not yet durable
         self._pending_by_addr: dict[str, dict[str, bytes]] = {}  # DevAddr -> dev_eui -> plain
@@ -107,14 +113,21 @@ class GroupCommitter:
     # --- writes ------------------------------------------------------------------------------
 
     async def save(
-        self, dev_eui: str, dev_addr: str, session: bytes, *, new_dev_addr: bool = True
+        self,
+        dev_eui: str,
+        dev_addr: str,
+        session: bytes,
+        *,
+        new_dev_addr: bool = True,
+        urgent: bool = True,
     ) -> None:
         """Queue the encoded ``session`` of ``dev_eui`` and return once it is durable;
-        ``new_dev_addr`` False promises the stored DevAddr is ``dev_addr`` already."""
+        ``new_dev_addr`` False promises the stored DevAddr is ``dev_addr`` already;
+        ``urgent`` False says no downlink waits for it (the batch may wait longer)."""
         write = self._write_of(dev_eui)
         self._set_session(write, dev_eui, dev_addr, session)
         write.new_dev_addr |= new_dev_addr
-        await self._durable(dev_eui)
+        await self._durable(dev_eui, urgent=urgent)
 
     async def activate(
         self, dev_eui: str, dev_addr: str, session: bytes, *, dev_nonce: int | None
@@ -149,12 +162,16 @@ class GroupCommitter:
             by_addr = self._pending_by_addr[dev_addr] = {}
         by_addr[dev_eui] = plain
 
-    async def _durable(self, dev_eui: str) -> None:
+    async def _durable(self, dev_eui: str, *, urgent: bool = True) -> None:
         loop = asyncio.get_running_loop()
+        hurry = False
         if dev_eui in self._last_batch and loop.time() - self._last_durable < self.interval_s:
             self._next_start = 0.0
-            if self._hurry is not None and not self._hurry.done():
-                self._hurry.set_result(None)
+            hurry = True
+        if urgent and not self._urgent:
+            self._urgent = hurry = True  # the batch waiting now waits interval_s at most
+        if hurry and self._hurry is not None and not self._hurry.done():
+            self._hurry.set_result(None)  # the writer works out its wait again
         waiter: asyncio.Future[None] = loop.create_future()
         self._waiters.append(waiter)
         if self._running is None:
@@ -185,13 +202,13 @@ class GroupCommitter:
         try:
             while self.pending:
                 await asyncio.sleep(0)  # let writes that are ready join this batch
-                wait = self._next_start - loop.time()
-                if wait > 0:
+                while (wait := self._start_at() - loop.time()) > 0:
                     self._hurry = loop.create_future()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._hurry, wait)
                     self._hurry = None
                 self._next_start = loop.time() + self.interval_s
+                self._urgent = False
                 batch, waiters = self.pending, self._waiters
                 self.pending, self._waiters, self._pending_by_addr = {}, [], {}
                 try:
@@ -208,6 +225,13 @@ class GroupCommitter:
                 self._checkpoint_if_due()
         finally:
             self._running = None
+
+    def _start_at(self) -> float:
+        """When the next batch may start: ``interval_s`` after the last one began, or
+        ``relaxed_interval_s`` while none of its writes has a downlink waiting."""
+        if self._urgent or not self._next_start:
+            return self._next_start
+        return self._next_start + self.relaxed_interval_s - self.interval_s
 
     def _write(self, batch: dict[str, DeviceWrite]) -> None:
         sessions, addrs, join_nonces = [], [], []

@@ -183,7 +183,7 @@ class Pipeline:
         answer = await self._plan_answer(verdict, uplink, outcome, notes) if answer_now else None
         # Durable before anything that depends on the new counters leaves the process; only
         # then is the uplink counted as accepted (a full disk refuses it).
-        await self.store.save_session(verdict.dev_eui, session)
+        await self.store.save_session(verdict.dev_eui, session, urgent=answer is not None)
         self.metrics.uplinks += 1
         for event in (outcome.uplink_event, outcome.ack_event):
             if event is not None:
@@ -362,7 +362,7 @@ class Pipeline:
             if session is None or session.conf_f_cnt != f_cnt_down or session.conf_f_cnt_timed_out:
                 return
             session.conf_f_cnt_timed_out = True
-            await self.store.save_session(dev_eui, session)
+            await self.store.save_session(dev_eui, session, urgent=False)
             await self.store.queue_item_acknowledged(dev_eui, f_cnt_down)
             self.metrics.ack_timeouts += 1
             self.emit(data_flow.AckEvent(dev_eui, f_cnt_down, acknowledged=False))

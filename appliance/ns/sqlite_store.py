@@ -69,6 +69,8 @@ class StoreTuning:
     # fewer, larger commits (each costs at least one 4 KiB flash page rewrite), for at most
     # this much extra latency per durable write. An idle server commits at once.
     commit_interval_s: float = 0.003
+    # The same for batches no downlink waits for (their events wait up to this long).
+    relaxed_commit_interval_s: float = 0.020
     # WAL written between checkpoints into the database file: the larger, the more updates
     # of the same page a checkpoint writes once (and the more disk the WAL takes meanwhile).
     checkpoint_wal_bytes: int = 16 * 1024 * 1024
@@ -138,6 +140,7 @@ class SQLiteStore(ManagementMixin, QueueMixin):
                 path,
                 self._seal_plain,
                 interval_s=tuning.commit_interval_s,
+                relaxed_interval_s=tuning.relaxed_commit_interval_s,
                 checkpoint_rows=checkpoint_rows,
             )
         except sqlite3.DatabaseError as exc:
@@ -479,16 +482,19 @@ class SQLiteStore(ManagementMixin, QueueMixin):
             self._cached_sessions.take(key)
             raise
 
-    async def save_session(self, dev_eui: EUI64, session: DeviceSession) -> None:
-        # Group-committed with other devices' updates; returns once durable. The session is
-        # cached at once (it is the newest) and dropped again if its commit fails.
+    async def save_session(
+        self, dev_eui: EUI64, session: DeviceSession, *, urgent: bool = True
+    ) -> None:
+        # Group-committed with other devices' updates; returns once durable (``urgent``
+        # False: no downlink waits, see relaxed_commit_interval_s). The session is cached at
+        # once (it is the newest) and dropped again if its commit fails.
         key = str(dev_eui)
         plain = self._encode(session)
         addr = str(session.dev_addr)
         new_addr = self._handed_addr.pop(key, None) != addr
         self._cached_sessions.put(key, session)
         try:
-            await self._sessions.save(key, addr, plain, new_dev_addr=new_addr)
+            await self._sessions.save(key, addr, plain, new_dev_addr=new_addr, urgent=urgent)
         except BaseException:
             self._cached_sessions.take(key)
             raise

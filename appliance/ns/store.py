@@ -43,8 +43,10 @@ class NSStore(Protocol):
         """Record the DevNonce and JoinNonce and store the new session, durably."""
         ...
 
-    async def save_session(self, dev_eui: EUI64, session: DeviceSession) -> None:
-        """Store the session, durably."""
+    async def save_session(
+        self, dev_eui: EUI64, session: DeviceSession, *, urgent: bool = True
+    ) -> None:
+        """Store the session, durably; ``urgent`` False: no downlink waits for it."""
         ...
 
     async def next_queue_item(self, dev_eui: EUI64, now_ns: int) -> tuple[QueueItem | None, bool]:

@@ -137,3 +137,21 @@ async def test_a_device_written_again_at_once_does_not_wait_for_the_interval(
     await asyncio.wait_for(store.save_session(EUI64(1), _session(1, 2)), timeout=5)
     assert store._sessions.stats.commits == 2
     await store.aclose()
+
+
+async def test_writes_no_downlink_waits_for_take_the_relaxed_interval_until_one_does(
+    tmp_path: Path,
+) -> None:
+    tuning = StoreTuning(commit_interval_s=0.05, relaxed_commit_interval_s=30.0)
+    store = await _store(tmp_path, 3, tuning)
+    await store.save_session(EUI64(1), _session(1, 1), urgent=False)  # idle: at once
+    relaxed = asyncio.ensure_future(store.save_session(EUI64(2), _session(2, 2), urgent=False))
+    await asyncio.sleep(0.2)
+    assert not relaxed.done()  # waits for the relaxed interval (30 s)
+    assert store._sessions.stats.commits == 1
+    # A write with a downlink behind it: the batch waits commit_interval_s at most, and the
+    # waiting write goes with it.
+    await asyncio.wait_for(store.save_session(EUI64(3), _session(3, 3)), timeout=5)
+    await asyncio.wait_for(relaxed, timeout=1)
+    assert store._sessions.stats.commits == 2
+    await store.aclose()
