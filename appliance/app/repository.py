@@ -153,6 +153,14 @@ class Repository:
         with self.db.conn:
             self.db.table("device_status").upsert_all(records, pk="dev_eui")
 
+    def device_status(self, dev_eui: str) -> DeviceStatus | None:
+        row = self.db.execute(
+            "SELECT last_seen_at, data FROM device_status WHERE dev_eui = ?", [dev_eui]
+        ).fetchone()
+        if row is None:
+            return None
+        return DeviceStatus(last_seen_at=from_text(row[0]), **json.loads(row[1]))
+
     def device_statuses(self) -> dict[str, DeviceStatus]:
         found: dict[str, DeviceStatus] = {}
         for row in self.db.table("device_status").rows:
