@@ -108,3 +108,59 @@ def rx_info_json(rx: Any) -> str:
     if rx.crc_status:
         parts.append('"crcStatus":' + _enum_json(_CRC_STATUS, rx.crc_status))
     return "{" + ",".join(parts) + "}"
+
+
+_NS = 1_000_000_000
+_GATEWAY_PARTS: dict[str, str] = {}  # gateway id -> its '"gatewayId":...' text
+_GATEWAY_PARTS_MAX = 4_096
+
+
+def reception_json(rx: Any, message: Any) -> str:
+    """``rx_info_json(message)`` for ``message``, the ``gw.UplinkRxInfo`` made of the hal
+    reception ``rx`` (``uplink_records.rx_message``): the same text, with the times read from
+    ``rx`` (no presence checks, no sub-message reads) and the gateway's part made once.
+    Receptions with GPS times, a location or more than one metadata entry (whose order is the
+    map's) take the message's printer."""
+    if (
+        rx.time_since_gps_epoch_ns is not None
+        or rx.fine_time_since_gps_epoch_ns is not None
+        or rx.location is not None
+        or len(rx.metadata) > 1
+    ):
+        return rx_info_json(message)
+    gateway_id = message.gateway_id
+    head = _GATEWAY_PARTS.get(gateway_id)
+    if head is None:
+        head = '"gatewayId":' + quote(gateway_id) if gateway_id else ""
+        if len(_GATEWAY_PARTS) >= _GATEWAY_PARTS_MAX:
+            _GATEWAY_PARTS.clear()
+        _GATEWAY_PARTS[gateway_id] = head
+    parts = [head] if head else []
+    if message.uplink_id:
+        parts.append(f'"uplinkId":{message.uplink_id}')
+    if rx.gw_time_ns is not None:
+        parts.append('"gwTime":"' + timestamp_text(*divmod(rx.gw_time_ns, _NS)) + '"')
+    if rx.ns_time_ns is not None:
+        parts.append('"nsTime":"' + timestamp_text(*divmod(rx.ns_time_ns, _NS)) + '"')
+    if message.rssi:
+        parts.append(f'"rssi":{message.rssi}')
+    snr = message.snr
+    if snr:
+        parts.append('"snr":' + float32_json(snr))
+    if message.channel:
+        parts.append(f'"channel":{message.channel}')
+    if message.rf_chain:
+        parts.append(f'"rfChain":{message.rf_chain}')
+    if message.board:
+        parts.append(f'"board":{message.board}')
+    if message.antenna:
+        parts.append(f'"antenna":{message.antenna}')
+    context = message.context
+    if context:
+        parts.append('"context":"' + base64_text(context) + '"')
+    for key, value in rx.metadata.items():  # one at most
+        parts.append('"metadata":{' + quote(key) + ":" + quote(value) + "}")
+    crc_status = message.crc_status
+    if crc_status:
+        parts.append('"crcStatus":' + _enum_json(_CRC_STATUS, crc_status))
+    return "{" + ",".join(parts) + "}"

@@ -39,7 +39,7 @@ from appliance.app.events import build
 from appliance.app.events.device_info import DeviceBlock
 from appliance.app.events.frames import uplink_frame_log
 from appliance.app.events.json_mapping import message_to_dict, message_to_json, timestamp_text
-from appliance.app.events.json_printers import base64_text, quote, rx_info_json
+from appliance.app.events.json_printers import base64_text, quote, reception_json
 from appliance.app.events.kinds import EventKind, FrameKind
 from appliance.app.events.proto_fields import set_object, set_receptions
 from appliance.app.events.records import EventRecord, FrameRecord
@@ -340,7 +340,8 @@ def up_record(
     ]
     if object_json is not None:
         parts += (',"object":', object_json)
-    parts += (',"rxInfo":[', ",".join([rx_info_json(rx) for rx in rx_messages]), "]")
+    rx_texts = [reception_json(rx, rx_messages[at]) for at, rx in enumerate(rx_info)]
+    parts += (',"rxInfo":[', ",".join(rx_texts), "]")
     if rx_info:
         parts += (',"txInfo":', tx_json)
     parts += (',"regionConfigId":', quote(message.region_config_id), "}")
@@ -350,7 +351,11 @@ def up_record(
         message,
         dev_eui=info.dev_eui,
         application_id=info.application_id,
-        gateway_ids=tuple(dict.fromkeys([rx.gateway_id for rx in rx_info])),
+        gateway_ids=(
+            (rx_info[0].gateway_id,)  # the usual single reception: nothing to de-duplicate
+            if len(rx_info) == 1
+            else tuple(dict.fromkeys([rx.gateway_id for rx in rx_info]))
+        ),
         time_ns=seconds * _NS + nanos,
         json_text="".join(parts),
     )

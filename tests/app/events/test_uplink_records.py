@@ -26,8 +26,10 @@ from appliance.app.events import (
     uplink_frame_log,
 )
 from appliance.app.events.device_info import DeviceBlock
+from appliance.app.events.json_printers import reception_json, rx_info_json
 from appliance.app.events.uplink_records import (
     Receptions,
+    rx_message,
     up_record,
     uplink_frame_record,
 )
@@ -390,3 +392,14 @@ def test_kept_receptions_are_bounded_and_matched_by_identity() -> None:
     assert kept.take(twin) is not messages[3]
     assert kept.take(twin) == messages[3]
     assert kept.take(rxs[0]) == messages[0]  # evicted: made again, the same content
+
+
+@given(rx=receptions | wild_receptions)
+@example(rx=UplinkRxInfo(EUI64(0), gw_time_ns=0, crc_status=CRCStatus.NO_CRC, metadata={"k": "v"}))
+def test_reception_json_is_the_message_printer(rx: UplinkRxInfo) -> None:
+    """The ``up`` event's rxInfo text, written from the reception, is the printer's."""
+    try:
+        message = rx_message(rx)
+    except Exception:  # what the fast path leaves to the generic one (tested above)
+        return
+    assert reception_json(rx, message) == rx_info_json(message)
