@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -41,6 +42,9 @@ from hal.model import DownlinkFrame, DownlinkTxAck, UplinkFrame
 
 log = logging.getLogger("appliance.app")
 DEVICE_INFO_TTL_S = 10.0  # names and tags changed through the API show within this time
+# Devices whose information (and its ready-made deviceInfo block, about 1-2 KB) stays in
+# memory; the least recently heard go first. Unbounded, 100,000 devices took over 100 MB.
+DEVICE_CACHE_SIZE = 8_192
 
 RecordSink = Callable[[list[EventRecord]], Awaitable[None]]
 
@@ -84,7 +88,7 @@ class EventFlow:
         self.event_log = event_log
         self.broker = broker
         self.sinks: list[RecordSink] = []  # the integrations' outbox, when running
-        self._devices: dict[EUI64, _Cached] = {}
+        self._devices: OrderedDict[EUI64, _Cached] = OrderedDict()
         # Shared by many devices, read through the repository (SQL) at most once per TTL:
         # application names, and each profile's codec. Each value: (value, expiry).
         self._application_names: dict[uuid.UUID, tuple[str, float]] = {}
@@ -100,6 +104,7 @@ class EventFlow:
         now = self.monotonic()
         cached = self._devices.get(dev_eui)
         if cached is not None and now < cached.expires:
+            self._devices.move_to_end(dev_eui)
             return cached
         device = await self.store.device_settings(dev_eui)
         if device is None:
@@ -125,6 +130,9 @@ class EventFlow:
         expires = min(now + DEVICE_INFO_TTL_S, app_expires, codec_expires)
         entry = _Cached(block, codec, dict(device.variables), expires)
         self._devices[dev_eui] = entry
+        self._devices.move_to_end(dev_eui)
+        if len(self._devices) > DEVICE_CACHE_SIZE:
+            self._devices.popitem(last=False)
         return entry
 
     def _application_name(self, app_id: uuid.UUID, now: float) -> tuple[str, float]:

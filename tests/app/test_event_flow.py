@@ -16,6 +16,7 @@ import pytest
 from chirpstack_api import integration
 from google.protobuf import json_format
 
+from appliance.app import event_flow
 from appliance.app.bootstrap import ensure_application
 from appliance.app.event_flow import DEVICE_INFO_TTL_S, EventFlow
 from appliance.app.events import (
@@ -245,3 +246,16 @@ async def test_status_and_time(site: Site) -> None:
         == (START - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1) * 1_000
     )
     assert json.loads(record.json())["time"] == "2026-11-21T12:00:00.250+00:00"
+
+
+async def test_the_device_cache_is_bounded(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    await site.uplinks(samples.data_uplink(1))
+    assert len(site.flow._devices) == 1
+    monkeypatch.setattr(event_flow, "DEVICE_CACHE_SIZE", 0)
+    site.clock.now += DEVICE_INFO_TTL_S  # looked up again
+    # Beyond the bound the least recently heard device goes (here: every one at once), and
+    # its uplinks are still described from the store.
+    await site.uplinks(samples.data_uplink(2), samples.data_uplink(3))
+    assert len(site.flow._devices) == 0
+    names = [json.loads(r.json())["deviceInfo"]["deviceName"] for r in site.recorded]
+    assert names == ["sensor-1"] * 3
