@@ -183,7 +183,10 @@ class Pipeline:
         answer = await self._plan_answer(verdict, uplink, outcome, notes) if answer_now else None
         # Durable before anything that depends on the new counters leaves the process; only
         # then is the uplink counted as accepted (a full disk refuses it).
-        await self.store.save_session(verdict.dev_eui, session, urgent=answer is not None)
+        # Urgent when an answer is sure to follow (an ACK, MAC commands), even after the
+        # application's moment: the device's receive window does not wait for relaxed commits.
+        urgent = answer is not None or outcome.downlink is not None
+        await self.store.save_session(verdict.dev_eui, session, urgent=urgent)
         self.metrics.uplinks += 1
         for event in (outcome.uplink_event, outcome.ack_event):
             if event is not None:
