@@ -48,6 +48,7 @@ from appliance.integrations import (
 from appliance.lorawan.identifiers import EUI64, NetID
 from appliance.lorawan.regions import get_region
 from appliance.lorawan.regions.fixed import FixedChannelPlan
+from appliance.ns import collector
 from appliance.ns.device import Device
 from appliance.ns.downlink.data import QueueItem
 from appliance.ns.events import (
@@ -401,6 +402,9 @@ class Appliance:
         for part in self._parts:
             await part.start()
             self._started.append(part)
+        collector.schedule_full_collections()  # all is up: start-up's objects are frozen
+        collections = asyncio.create_task(collector.run_full_collections(), name="gc")
+        self._started.append(_Part("garbage collector", _noop, _cancelling(collections)))
         self._notifier = ServiceNotifier.from_environment()
         if self._notifier is not None:
             self._notifier.ready(f"serving region {self.settings.region_name}")

@@ -14,7 +14,9 @@ is all the memory a larger one can hold back.
 
 from __future__ import annotations
 
+import asyncio
 import gc
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 YOUNG_THRESHOLD: Final = 50_000
@@ -30,3 +32,35 @@ def tune_for_network_server() -> None:
     gc.set_threshold(
         max(young, YOUNG_THRESHOLD), max(middle, MIDDLE_THRESHOLD), max(old, OLD_THRESHOLD)
     )
+
+
+# --- the appliance process: full collections on a schedule ------------------------------------
+
+# A full collection walks every tracked object: with the cached sessions of 10,000 devices,
+# 50-400 ms in which nothing else runs (measured in the whole appliance at 1,000 uplinks/s),
+# which is every ACK and event in flight then. CPython starts one whenever enough objects
+# survived into the oldest generation, at a moment nobody chooses. The appliance process
+# instead freezes what start-up made (modules, settings: never garbage) and runs a full
+# collection itself every ``FULL_COLLECTION_INTERVAL_S``; the young generations are still
+# collected as usual, so short-lived cycles go at once.
+FULL_COLLECTION_INTERVAL_S: Final = 600.0
+_SCHEDULED_OLD_THRESHOLD: Final = 1_000_000  # never reached: full collections are scheduled
+
+
+def schedule_full_collections() -> None:
+    """Freeze what exists now and stop automatic full collections (call once, when ready)."""
+    gc.collect()
+    gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    if young:
+        gc.set_threshold(young, middle, _SCHEDULED_OLD_THRESHOLD)
+
+
+async def run_full_collections(
+    interval_s: float = FULL_COLLECTION_INTERVAL_S,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> None:
+    """A full collection every ``interval_s``, until cancelled."""
+    while True:
+        await sleep(interval_s)
+        gc.collect()
