@@ -24,6 +24,9 @@ from appliance.ns.downlink.confirmations import AwaitedAck
 from appliance.ns.events import Metrics
 from appliance.ns.network import NetworkSettings
 from appliance.ns.pipeline import EventSink, Pipeline
+from appliance.ns.secrets import SecretsError
+from appliance.ns.session_codec import SessionCodecError
+from appliance.ns.sqlite_store import StoreError
 from appliance.ns.store import NSStore
 from hal.backend import Backend
 from hal.model import (
@@ -177,6 +180,11 @@ class NetworkServer:
             # said in one line; the radio side keeps running and recovers with the disk.
             log.error("uplink not processed: cannot store its session: %s", exc)
             self.pipeline.metrics.dropped["storage_error"] += 1
+        except (StoreError, SecretsError, SessionCodecError) as exc:
+            # A stored record that cannot be read (damaged, moved, another key file): that
+            # device's uplinks are refused, one line each, and the record is left as it is.
+            log.error("uplink not processed: %s", str(exc).splitlines()[0])
+            self.pipeline.metrics.dropped["unreadable_record"] += 1
         except Exception:
             # A bug must cost one uplink, not the service; the traceback goes to the log.
             log.exception("uplink processing failed")

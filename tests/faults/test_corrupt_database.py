@@ -102,6 +102,7 @@ def test_damaged_session_record_costs_that_device_only(tmp_path: Path) -> None:
         running.stop()
         log = running.log_text()
         assert f"session:{dev_eui(0)}" in log and "damaged" in log
+        assert "Traceback" not in log  # one line per refused uplink
         with sqlite3.connect(data_dir / "appliance.db") as db:
             (kept,) = db.execute(
                 "SELECT session FROM sessions WHERE dev_eui = ?", (str(dev_eui(0)),)
