@@ -44,7 +44,7 @@ log = logging.getLogger("appliance.app")
 DEVICE_INFO_TTL_S = 10.0  # names and tags changed through the API show within this time
 # Devices whose information (and its ready-made deviceInfo block, about 1-2 KB) stays in
 # memory; the least recently heard go first. Unbounded, 100,000 devices took over 100 MB.
-DEVICE_CACHE_SIZE = 8_192
+DEVICE_CACHE_SIZE = 4_096
 
 RecordSink = Callable[[list[EventRecord]], Awaitable[None]]
 

@@ -62,9 +62,9 @@ class StoreTuning:
 
     # Devices whose decoded session and settings stay in memory; beyond that the least
     # recently used are read again. About 1.8 KiB a device with a full ADR history
-    # (``python -m bench.ns sessions``): 16,384 devices take about 30 MB, within the 40 MB
+    # (``python -m bench.ns sessions``): 10,240 devices take about 18 MB, within the 40 MB
     # the appliance gives this cache (150 MB in all with 100,000 devices).
-    cache_sessions: int = 16_384
+    cache_sessions: int = 10_240
     # Under steady load a group commit starts at most this long after the previous one:
     # fewer, larger commits (each costs at least one 4 KiB flash page rewrite), for at most
     # this much extra latency per durable write. An idle server commits at once.
