@@ -35,7 +35,7 @@ from appliance.app.timefmt import to_text
 log = logging.getLogger("appliance.app")
 
 SAVE_INTERVAL_S = 30.0
-MAX_PENDING = 4_096  # changed devices that start a save before the interval has passed
+MAX_PENDING = 16_384  # changed devices that start a save before the interval has passed
 CHUNK = 2_000  # rows per transaction in the writer thread
 
 Changes = dict[str, Any]  # DeviceStatus field -> new value
