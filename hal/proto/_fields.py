@@ -135,6 +135,9 @@ def required_duration(parent: Any, name: str, field: str) -> int:
     return value
 
 
+_FLOAT32_MAX = struct.unpack("<f", b"\xff\xff\x7f\x7f")[0]
+
+
 def _round_to_float32(value: float) -> float:
     result: float = struct.unpack("<f", struct.pack("<f", value))[0]
     return result
@@ -161,9 +164,11 @@ def float32_from_proto(value: Any, field: str) -> float:
         raise ProtoConversionError(field, f"must be a finite number, got {number}")
     for digits in range(1, 10):
         candidate = float(f"{number:.{digits}g}")
+        if abs(candidate) > _FLOAT32_MAX:
+            continue  # rounded past the largest float32 (struct cannot pack it back)
         if _round_to_float32(candidate) == number:
             return candidate
-    return number  # unreachable: nine significant digits always identify a float32
+    return number  # only near the largest float32, whose exact value is returned
 
 
 def finite_double(value: Any, field: str) -> float:

@@ -330,6 +330,15 @@ def test_float32_fields_come_back_as_the_shortest_decimal() -> None:
     assert proto.uplink_from_proto(message).rx_info.snr == 9.8
 
 
+def test_the_largest_float32_comes_back_as_itself() -> None:
+    # Its shortest decimals (3.4e38...) round past the largest float32: struct refused them.
+    largest = 3.4028234663852886e38
+    for value in (largest, -largest):
+        message = proto.uplink_to_proto(_minimal_uplink())
+        message.rx_info.snr = value
+        assert proto.uplink_from_proto(message).rx_info.snr == value
+
+
 def _minimal_uplink() -> UplinkFrame:
     return UplinkFrame(
         b"", UplinkTxInfo(868_100_000, LoRaModulation(125_000, 7)), UplinkRxInfo(EUI64(GATEWAY))
