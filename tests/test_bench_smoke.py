@@ -25,14 +25,15 @@ def test_protocol_benchmark_runs() -> None:
 
 
 def test_network_server_benchmark_runs() -> None:
-    uplinks, joins, latency = ns.run(quick=True)
+    uplinks, joins, latency, sessions = ns.run(quick=True)
     assert uplinks.name.startswith("ns uplinks, 100 devices")
     assert uplinks.operations == 300
     assert joins.name.startswith("ns joins") and joins.operations == 100
     # Every confirmed uplink was answered; the figures are in the name.
     assert latency.operations == 200
     assert " p99 " in latency.name and "KiB written each" in latency.name
-    for result in (uplinks, joins, latency):
+    assert sessions.name.startswith("ns sessions: ") and "bytes stored" in sessions.name
+    for result in (uplinks, joins, latency, sessions):
         assert result.per_second > 0
 
 
