@@ -18,7 +18,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Final
 
 import aiomqtt
-from aiomqtt.exceptions import MqttConnectError
 
 from appliance.bridge.config import MQTTSettings
 from appliance.bridge.counters import BridgeCounters, Reporter
@@ -26,32 +25,18 @@ from appliance.bridge.link import CommandSink, LinkError, first_to_finish
 from appliance.bridge.mqtt_codec import CommandError, PayloadCodec, Topics
 from appliance.bridge.outbox import UpstreamUplink
 from appliance.lorawan.identifiers import EUI64
+from appliance.mqtt_failures import describe_failure
 from hal.model import DownlinkFrame, DownlinkTxAck, GatewayConfiguration, GatewayStats, TxAckStatus
 from hal.proto import ProtoConversionError
 
 PUBLISH_WINDOW: Final = 256  # messages awaiting PUBACK per connection (the bridge keeps 8 x 32)
 _INCOMING_QUEUE: Final = 256  # commands waiting to be read; beyond, the client drops (bounded)
 _MAX_DOWNLINKS: Final = 32  # commands being transmitted at once; beyond: QUEUE_FULL
-_AUTH_CODES: Final = frozenset({4, 5, 134, 135})
 
 
 def link_error(error: BaseException) -> LinkError:
     """The ``LinkError`` (with its metrics kind) of an aiomqtt or socket failure."""
-    text = str(error) or type(error).__name__
-    if isinstance(error, MqttConnectError):
-        code = getattr(error.rc, "value", error.rc)
-        kind = "auth" if code in _AUTH_CODES else "refused"
-        return LinkError(kind, f"broker refused the connection: {text}")
-    lowered = text.lower()
-    if isinstance(error, ssl.SSLError) or "ssl" in lowered or "certificate" in lowered:
-        return LinkError("tls", f"TLS failed: {text}")
-    if "timed out" in lowered:
-        return LinkError("timeout", f"broker did not answer: {text}")
-    if "name or service" in lowered or "name resolution" in lowered or "nodename" in lowered:
-        return LinkError("dns", f"cannot resolve the broker: {text}")
-    if "refused" in lowered:
-        return LinkError("refused", f"broker unreachable: {text}")
-    return LinkError("closed", f"connection failed: {text}")
+    return LinkError(*describe_failure(error, fallback="connection failed"))
 
 
 class MQTTLink:

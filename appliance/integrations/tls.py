@@ -8,11 +8,9 @@ import os
 import ssl
 import tempfile
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
-from aiomqtt.exceptions import MqttConnectError
-
-_AUTH_CODES: Final = frozenset({4, 5, 134, 135})  # bad user name or password / not authorised
+from appliance.mqtt_failures import describe_failure
 
 
 class LinkError(Exception):
@@ -87,21 +85,7 @@ def link_error(error: BaseException) -> LinkError:
     """The ``LinkError`` of an aiomqtt, socket or TLS failure."""
     if isinstance(error, LinkError):
         return error
-    text = str(error) or type(error).__name__
-    if isinstance(error, MqttConnectError):
-        code = getattr(error.rc, "value", error.rc)
-        kind = "auth" if code in _AUTH_CODES else "refused"
-        return LinkError(kind, f"broker refused the connection: {text}")
-    lowered = text.lower()
-    if isinstance(error, ssl.SSLError) or "ssl" in lowered or "certificate" in lowered:
-        return LinkError("tls", f"TLS failed: {text}")
-    if "timed out" in lowered:
-        return LinkError("timeout", f"broker did not answer: {text}")
-    if "name or service" in lowered or "name resolution" in lowered or "nodename" in lowered:
-        return LinkError("dns", f"cannot resolve the broker: {text}")
-    if "refused" in lowered:
-        return LinkError("refused", f"broker unreachable: {text}")
-    return LinkError("closed", f"connection lost: {text}")
+    return LinkError(*describe_failure(error, fallback="connection lost"))
 
 
 def close_quietly(context: ssl.SSLContext | None) -> None:
