@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from appliance.sqlite_wear import SECURE_DELETE_FAST
+
 logger = logging.getLogger("appliance.bridge")
 
 _SCHEMA: Final = """
@@ -180,6 +182,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a power cut may lose the last commits but never corrupts the file.
         db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(SECURE_DELETE_FAST)
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
         if version > _SCHEMA_VERSION:
             raise sqlite3.DatabaseError(f"spool schema {version} is newer than this appliance")

@@ -25,6 +25,7 @@ from typing import Concatenate, Final, ParamSpec, TypeVar
 
 from appliance.app.events.body_codec import DICTIONARIES_TABLE, BodyCodec
 from appliance.integrations.errors import OutboxError
+from appliance.sqlite_wear import SECURE_DELETE_FAST
 
 SCHEMA_VERSION: Final = 2
 NEW_FILE_PAGE_SIZE: Final = 1024
@@ -128,6 +129,7 @@ class OutboxStore:
             self._db.execute("PRAGMA journal_mode=WAL").fetchone()
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=10000")
+            self._db.execute(SECURE_DELETE_FAST)
             page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
             self._db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_BYTES // page_size}")
             with self._db:

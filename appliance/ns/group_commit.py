@@ -36,6 +36,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from appliance.sqlite_wear import SECURE_DELETE_FAST
+
 log = logging.getLogger(__name__)
 
 Sealer = Callable[[str, bytes], bytes]  # (DevEUI, plaintext) -> what is stored
@@ -83,6 +85,7 @@ class GroupCommitter:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.execute(SECURE_DELETE_FAST)
         # Checkpoints are this writer's job, at its own pace (see ``_checkpoint``).
         self._db.execute("PRAGMA wal_autocheckpoint=0")
         self._checkpointer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)

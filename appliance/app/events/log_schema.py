@@ -26,6 +26,7 @@ from pathlib import Path
 
 from appliance.app.events.body_codec import DICTIONARIES_TABLE
 from appliance.app.events.errors import EventLogError
+from appliance.sqlite_wear import SECURE_DELETE_FAST
 
 SCHEMA_VERSION = 1
 FILE_NAME = "events.db"
@@ -86,6 +87,7 @@ def _prepare(db: sqlite3.Connection, path: Path) -> None:
         raise EventLogError(f"cannot use event log {path}: WAL mode refused ({mode})")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA busy_timeout=5000")
+    db.execute(SECURE_DELETE_FAST)
     (page_size,) = db.execute("PRAGMA page_size").fetchone()
     db.execute(f"PRAGMA wal_autocheckpoint={2 * CHECKPOINT_WAL_BYTES // page_size}")
     db.execute("PRAGMA journal_size_limit=0")  # the WAL starts over empty: its size tells
