@@ -26,13 +26,10 @@ from appliance.ns.downlink.gateways import gateway_alternatives
 from appliance.ns.downlink.windows import (
     RxWindow,
     data_windows,
-    join_accept_windows,
-    rejoin_accept_windows,
     still_reachable,
 )
 from appliance.ns.events import (
     DeviceMACEvent,
-    JoinEvent,
     LogEvent,
     Metrics,
     NSEvent,
@@ -40,10 +37,11 @@ from appliance.ns.events import (
 )
 from appliance.ns.keylocks import KeyLocks
 from appliance.ns.network import NetworkSettings
+from appliance.ns.pipeline_joins import JoinHandling
 from appliance.ns.radio import data_rate_of
 from appliance.ns.session import PendingMACRequest
 from appliance.ns.store import NSStore
-from appliance.ns.uplink import data_flow, join, rejoin, validation
+from appliance.ns.uplink import data_flow, validation
 from hal.model import DownlinkFrame, DownlinkTxAck, TxAckStatus
 
 log = logging.getLogger(__name__)
@@ -68,7 +66,7 @@ class _Answer:
 
 
 @dataclass(slots=True)
-class Pipeline:
+class Pipeline(JoinHandling):
     settings: NetworkSettings
     store: NSStore
     send: Sender
@@ -179,14 +177,26 @@ class Pipeline:
         # durable write (one fsync on the way from frame to downlink, not two).
         wait = bool(self.settings.downlink_wait_ms and outcome.uplink_event is not None)
         answer_now = not wait and not (verdict.retransmission and outcome.downlink is None)
+        # The application's moment counts from now, so the store's commit (up to its relaxed
+        # interval) runs inside it rather than before it.
+        wait_until_ns = self.clock() + self.settings.downlink_wait_ms * 1_000_000
         notes: list[NSEvent] = []  # about the answer, emitted after the uplink's events
         answer = await self._plan_answer(verdict, uplink, outcome, notes) if answer_now else None
         # Durable before anything that depends on the new counters leaves the process; only
         # then is the uplink counted as accepted (a full disk refuses it).
-        # Urgent when an answer is sure to follow (an ACK, MAC commands), even after the
-        # application's moment: the device's receive window does not wait for relaxed commits.
-        urgent = answer is not None or outcome.downlink is not None
-        await self.store.save_session(verdict.dev_eui, session, urgent=urgent)
+        # Urgent when an answer waits for this commit: the device's receive window does not
+        # wait for relaxed commits. An answer planned after the application's moment is saved
+        # (urgently) again then, so this commit may take the relaxed pace when that fits well
+        # inside the moment: fewer commits, each a rewritten block of the card.
+        urgent = answer is not None or (
+            outcome.downlink is not None
+            and (not wait or self.settings.downlink_wait_ms < 2_000 * self.store.relaxed_commit_s)
+        )
+        # An answer sure to follow the moment (an ACK, MAC commands) has its counter reserved
+        # in this write: it leaves as soon as it is built, with no commit in between.
+        reserved = session.n_f_cnt_down if wait and outcome.downlink is not None else None
+        stored = session if reserved is None else replace(session, n_f_cnt_down=reserved + 1)
+        await self.store.save_session(verdict.dev_eui, stored, urgent=urgent)
         self.metrics.uplinks += 1
         for event in (outcome.uplink_event, outcome.ack_event):
             if event is not None:
@@ -205,14 +215,43 @@ class Pipeline:
             return
         if not wait:
             return  # a retransmission that needs no answer
-        # Give the application a moment to enqueue a reply for this very uplink.
-        await asyncio.sleep(self.settings.downlink_wait_ms / 1000)
+        await self._answer_after_moment(
+            verdict,
+            uplink,
+            outcome,
+            notes,
+            wait_until_ns=wait_until_ns,
+            reserved=reserved,
+            ack_timeout_ns=ack_timeout_ns,
+        )
+
+    async def _answer_after_moment(
+        self,
+        verdict: validation.Accepted,
+        uplink: DeduplicatedUplink,
+        outcome: data_flow.DataOutcome,
+        notes: list[NSEvent],
+        *,
+        wait_until_ns: int,
+        reserved: int | None,
+        ack_timeout_ns: int,
+    ) -> None:
+        """Give the application its moment to enqueue a reply to this very uplink, then
+        answer; ``reserved``: the NFCntDown the uplink's write made durable for the answer."""
+        await asyncio.sleep(max(wait_until_ns - self.clock(), 0) / 1e9)
         answer = await self._plan_answer(verdict, uplink, outcome, notes)
         for note in notes:
             self.emit(note)
-        if answer is not None:
-            await self.store.save_session(verdict.dev_eui, session)
-            await self._send_answer(verdict, uplink, answer, ack_timeout_ns=ack_timeout_ns)
+        if answer is None:
+            return
+        built, session = answer.built, verdict.session
+        if reserved is not None and not built.application_counter and built.f_cnt == reserved:
+            # What else it changed (pending MAC requests, ConfFCnt) follows at the relaxed pace.
+            if await self._send_answer(verdict, uplink, answer, ack_timeout_ns=ack_timeout_ns):
+                await self.store.save_session(verdict.dev_eui, session, urgent=False)
+            return
+        await self.store.save_session(verdict.dev_eui, session)
+        await self._send_answer(verdict, uplink, answer, ack_timeout_ns=ack_timeout_ns)
 
     async def _plan_answer(
         self,
@@ -280,9 +319,9 @@ class Pipeline:
         answer: _Answer,
         *,
         ack_timeout_ns: int,
-    ) -> None:
-        """Transmit an answer whose counters are durable; undo what it left behind if no
-        gateway takes it."""
+    ) -> bool:
+        """Transmit an answer whose counters are durable; undo what it left behind (and
+        store that) if no gateway takes it. Whether one did."""
         session, dev_eui, built = verdict.session, verdict.dev_eui, answer.built
         sent = await self._transmit(
             dev_eui,
@@ -300,7 +339,7 @@ class Pipeline:
                 session.last_device_status_request_ns,
             ) = answer.unsent
             await self.store.save_session(dev_eui, session)
-            return
+            return False
         if built.item is not None:
             await self.store.queue_item_sent(
                 dev_eui, built.item.id, f_cnt_down=built.f_cnt, confirmed=built.item.confirmed
@@ -308,6 +347,7 @@ class Pipeline:
         if built.frame.confirmed:
             self.ack_timers.arm(dev_eui, built.f_cnt, self.clock() + ack_timeout_ns)
             self.on_timer()
+        return True
 
     def _reachable(
         self, windows: tuple[RxWindow, ...], uplink: DeduplicatedUplink
@@ -399,86 +439,3 @@ class Pipeline:
                 tx_info=tx_info,
             )
         )
-
-    # --- joins -------------------------------------------------------------------------------
-
-    async def _join(self, request: JoinRequest, uplink: DeduplicatedUplink) -> None:
-        device = await self.store.device(request.dev_eui)
-        if device is None or device.join_eui != request.join_eui:
-            self._drop("unknown_dev_eui", str(request.dev_eui))
-            return
-        profile = await self.store.profile(device.profile_id)
-        if profile is None:
-            self._drop("device_profile_missing", str(device.profile_id))
-            return
-        history = await self.store.dev_nonce_history(request.dev_eui, request.dev_nonce)
-        refusal = join.check_request(request, device, profile, history)
-        if refusal is not None:
-            self._drop(refusal.reason.value, refusal.detail)
-            # DevEUI and JoinEUI are the device's: a wrong MIC means a wrong key somewhere.
-            self._warn(request.dev_eui, refusal.reason.value, refusal.detail)
-            return
-        region = self.settings.region
-        dr = data_rate_of(region, uplink.tx_info.modulation, uplink=True)
-        join_nonce = await self.store.next_join_nonce(request.dev_eui)
-        dev_addr = join.allocate_dev_addr(self.settings, self.rng)
-        accepted = join.accept(
-            request,
-            device=device,
-            profile=profile,
-            settings=self.settings,
-            dev_addr=dev_addr,
-            join_nonce=join_nonce,
-            uplink_dr=dr,
-        )
-        await self.store.activate(
-            request.dev_eui, accepted.session, dev_nonce=request.dev_nonce, join_nonce=join_nonce
-        )
-        self.metrics.joins += 1
-        self.emit(JoinEvent(request.dev_eui, dev_addr, uplink))
-        windows = self._reachable(
-            join_accept_windows(region, self.settings, uplink.tx_info), uplink
-        )
-        if not windows:
-            self._drop_downlink(request.dev_eui, "the join-accept windows have passed")
-            return
-        await self._transmit(request.dev_eui, uplink, windows, accepted.phy_payload, f_cnt_down=0)
-
-    # --- rejoins (LoRaWAN 1.1, types 0, 1 and 2) ----------------------------------------------
-
-    async def _rejoin(
-        self, request: RejoinRequest02 | RejoinRequest1, uplink: DeduplicatedUplink
-    ) -> None:
-        device = await self.store.device(request.dev_eui)
-        profile = None if device is None else await self.store.profile(device.profile_id)
-        if device is None or profile is None or not device.enabled:
-            self._drop("unknown_dev_eui", str(request.dev_eui))
-            return
-        if isinstance(request, RejoinRequest1):
-            refusal = rejoin.check_rejoin_1(request, device, profile)
-            counter = f"RJcount1 {request.rj_count1}"
-        else:
-            refusal = rejoin.check_rejoin(request, device, self.settings)
-            counter = f"RJcount0 {request.rj_count0}"
-        if refusal is not None:
-            self._drop(refusal.value, counter)
-            self._warn(request.dev_eui, refusal.value, f"type {request.rejoin_type}, {counter}")
-            return
-        assert device.session is not None
-        # The answer to a ForceRejoinReq, if one was sent: it must not count as unanswered.
-        mac.rejoin_request_received(device.session)
-        join_nonce = await self.store.next_join_nonce(request.dev_eui)
-        accepted = rejoin.accept_rejoin(
-            request, device=device, profile=profile, settings=self.settings, join_nonce=join_nonce
-        )
-        # The current session, now holding the pending one and the new RJcount, durably.
-        await self.store.save_session(request.dev_eui, accepted.session)
-        self.metrics.rejoins += 1
-        region = self.settings.region
-        windows = self._reachable(
-            rejoin_accept_windows(region, self.settings, device.session, uplink.tx_info), uplink
-        )
-        if not windows:
-            self._drop_downlink(request.dev_eui, "the rejoin-accept windows have passed")
-            return
-        await self._transmit(request.dev_eui, uplink, windows, accepted.phy_payload, f_cnt_down=0)

@@ -45,6 +45,7 @@ from appliance.ns.sqlite_rows import (
     settings_of,
 )
 from appliance.ns.uplink.join import DevNonceHistory
+from appliance.sqlite_wear import SECURE_DELETE_FAST
 
 # A new database gets small pages: a session update rewrites one page per commit, and 512
 # bytes hold a session with a full ADR history. Existing databases keep theirs.
@@ -125,6 +126,7 @@ class SQLiteStore(ManagementMixin, QueueMixin):
             # FULL: a committed counter survives a power cut, not only a process crash.
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=10000")
+            self._db.execute(SECURE_DELETE_FAST)
             # The group committer checkpoints; this connection only when the WAL grows far
             # beyond that (no session traffic at all), and it keeps the file from staying big.
             page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
@@ -481,6 +483,10 @@ class SQLiteStore(ManagementMixin, QueueMixin):
         except BaseException:
             self._cached_sessions.take(key)
             raise
+
+    @property
+    def relaxed_commit_s(self) -> float:
+        return max(self.tuning.commit_interval_s, self.tuning.relaxed_commit_interval_s)
 
     async def save_session(
         self, dev_eui: EUI64, session: DeviceSession, *, urgent: bool = True

@@ -49,6 +49,11 @@ class NSStore(Protocol):
         """Store the session, durably; ``urgent`` False: no downlink waits for it."""
         ...
 
+    @property
+    def relaxed_commit_s(self) -> float:
+        """How long a write that is not urgent may wait for its commit, at most."""
+        ...
+
     async def next_queue_item(self, dev_eui: EUI64, now_ns: int) -> tuple[QueueItem | None, bool]:
         """The next downlink not yet sent and not expired, and whether more wait behind it."""
         ...
