@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -24,6 +26,32 @@ def appliance(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[st
 
 def appliance_json(*args: str) -> Any:
     result = appliance(*args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def in_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """The same command through its entry point (``appliance.cli.main.main``, which
+    ``python -m appliance`` calls) in this process, from the same directory: its exit code,
+    stdout and stderr, without a subprocess's Python start-up and CLI imports (over a second
+    a call). Each test module keeps real subprocesses for what only a process shows."""
+    from appliance.cli.main import main  # noqa: PLC0415 - the CLI's imports, only when used
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(ROOT), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # argparse's usage errors, --help and --version
+            if isinstance(exit_.code, str):
+                print(exit_.code, file=sys.stderr)
+                code = 1
+            else:
+                code = exit_.code or 0
+    return subprocess.CompletedProcess(["appliance", *args], code, out.getvalue(), err.getvalue())
+
+
+def in_process_json(*args: str) -> Any:
+    result = in_process(*args)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 

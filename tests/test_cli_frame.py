@@ -1,10 +1,18 @@
-"""``appliance frame decode`` run as a real subprocess."""
+"""``appliance frame decode`` as a user runs it. A first decode, a usage error and --version
+run the real command in a subprocess; the other cases call the same entry point in-process
+(``in_process``: its exit code, stdout and stderr, without a second of start-up a case)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.cli_helpers import appliance, appliance_json, assert_usage_error
+from tests.cli_helpers import (
+    appliance,
+    appliance_json,
+    assert_usage_error,
+    in_process,
+    in_process_json,
+)
 from tests.lorawan.vectors import vector
 
 
@@ -30,16 +38,16 @@ def test_decodes_a_1_0_uplink_with_keys() -> None:
 
 def test_wrong_key_reports_invalid_mic_and_no_key_reports_null() -> None:
     given, _ = vector("lora_packet_readme")
-    wrong = appliance_json("frame", "decode", given["PHYPayload"], "--nwk-s-key", "00" * 16)
+    wrong = in_process_json("frame", "decode", given["PHYPayload"], "--nwk-s-key", "00" * 16)
     assert wrong["mic_valid"] is False
-    keyless = appliance_json("frame", "decode", given["PHYPayload"])
+    keyless = in_process_json("frame", "decode", given["PHYPayload"])
     assert keyless["mic_valid"] is None
     assert keyless["payload"] is None
 
 
 def test_f_cnt_msb_enters_the_mic() -> None:
     given, _ = vector("lora_packet_readme")
-    report = appliance_json(
+    report = in_process_json(
         "frame", "decode", given["PHYPayload"], "--nwk-s-key", given["NwkSKey"], "--f-cnt-msb", "1"
     )
     assert report["f_cnt_32"] == 0x10002
@@ -48,7 +56,7 @@ def test_f_cnt_msb_enters_the_mic() -> None:
 
 def test_mac_commands_in_f_opts_are_decoded() -> None:
     given, expected = vector("lw10_confirmed_up_devstatusans")
-    report = appliance_json(
+    report = in_process_json(
         "frame",
         "decode",
         expected["PHYPayload"],
@@ -67,7 +75,7 @@ def test_mac_commands_in_f_opts_are_decoded() -> None:
 
 def test_mac_commands_on_port_0_are_decrypted_then_decoded() -> None:
     given, expected = vector("lw10_uplink_port0_maccmds")
-    report = appliance_json(
+    report = in_process_json(
         "frame", "decode", expected["PHYPayload"], "--nwk-s-key", given["NwkSKey"]
     )
     assert report["payload"] == given["plaintext_hex"]
@@ -77,7 +85,7 @@ def test_mac_commands_on_port_0_are_decrypted_then_decoded() -> None:
 def test_1_1_downlink_with_encrypted_f_opts() -> None:
     given, expected = vector("lw11_downlink_fopts_encrypted")
     case = given["case_nfcnt"]
-    report = appliance_json(
+    report = in_process_json(
         "frame",
         "decode",
         expected["case_nfcnt_PHYPayload"],
@@ -102,15 +110,17 @@ def test_1_1_uplink_mic_uses_tx_dr_and_tx_ch() -> None:
         given["AppSKey"],
     ]
     args = ["frame", "decode", expected["PHYPayload_ack1"], *keys]
-    good = appliance_json(*args, "--conf-f-cnt", "1", "--tx-dr", "2", "--tx-ch", "3")
+    good = in_process_json(*args, "--conf-f-cnt", "1", "--tx-dr", "2", "--tx-ch", "3")
     assert good["mic_valid"] is True
     assert good["payload"] == given["plaintext_hex"]
-    assert appliance_json(*args)["mic_valid"] is False
+    assert in_process_json(*args)["mic_valid"] is False
 
 
 def test_join_request_and_base64_input() -> None:
     given, expected = vector("join_request_mic")
-    report = appliance_json("frame", "decode", expected["a_b64"], "--app-key", given["a"]["AppKey"])
+    report = in_process_json(
+        "frame", "decode", expected["a_b64"], "--app-key", given["a"]["AppKey"]
+    )
     assert report["message_type"] == "JoinRequest"
     assert report["join_eui"] == given["a"]["JoinEUI"]
     assert report["dev_eui"] == given["a"]["DevEUI"]
@@ -120,7 +130,7 @@ def test_join_request_and_base64_input() -> None:
 
 def test_join_accept_is_decrypted_with_the_app_key() -> None:
     given, expected = vector("join_accept_lw10")
-    report = appliance_json(
+    report = in_process_json(
         "frame", "decode", expected["a_wire"], "--app-key", given["a"]["AppKey"]
     )
     assert report["message_type"] == "JoinAccept"
@@ -133,8 +143,8 @@ def test_join_accept_is_decrypted_with_the_app_key() -> None:
 def test_1_1_join_accept_mic_needs_and_uses_the_request_fields() -> None:
     given, expected = vector("join_accept_lw11_optneg")
     base = ["frame", "decode", expected["wire"], "--nwk-key", given["Key"]]
-    assert appliance_json(*base)["mic_valid"] is None
-    report = appliance_json(
+    assert in_process_json(*base)["mic_valid"] is None
+    report = in_process_json(
         *base,
         "--join-eui",
         given["JoinEUI"],
@@ -149,7 +159,7 @@ def test_1_1_join_accept_mic_needs_and_uses_the_request_fields() -> None:
 
 def test_rejoin_request_type_1() -> None:
     given, expected = vector("rejoin_request_mic")
-    report = appliance_json(
+    report = in_process_json(
         "frame", "decode", expected["type1_PHYPayload"], "--js-int-key", given["key"]
     )
     assert report["message_type"] == "RejoinRequest"
@@ -174,7 +184,12 @@ def test_rejoin_request_type_1() -> None:
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], fragment: str) -> None:
-    assert_usage_error(appliance(*args), fragment)
+    assert_usage_error(in_process(*args), fragment)
+
+
+def test_bad_input_from_the_real_process() -> None:
+    # Nothing else on stderr (no warning, no traceback) when the whole program runs.
+    assert_usage_error(appliance("frame", "decode", "zz!"), "not hex or base64")
 
 
 def test_help_and_version() -> None:
@@ -185,7 +200,7 @@ def test_help_and_version() -> None:
         ["run", "--help"],
         ["region", "--help"],
     ):
-        result = appliance(*args)
+        result = in_process(*args)
         assert result.returncode == 0, (args, result.stderr)
         assert "usage: appliance" in result.stdout
     version = appliance("--version")

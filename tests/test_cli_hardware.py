@@ -1,4 +1,6 @@
-"""``appliance hardware detect|emulate`` as a user runs them."""
+"""``appliance hardware detect|emulate`` as a user runs them: a USB emulation, a detection and a
+usage error run the real command in a subprocess; the other cases call the same entry point
+in-process (``in_process``: exit code, stdout and stderr, without a second of start-up each)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,13 @@ import pytest
 from hal.sx1302.clock import ManualClock
 from hal.sx1302.emulator import EmulatedSx1302, Trace, compare
 from hal.sx1302.emulator.usb_bridge import UsbBridgeEmulator
-from tests.cli_helpers import appliance, appliance_json, assert_usage_error
+from tests.cli_helpers import (
+    appliance,
+    appliance_json,
+    assert_usage_error,
+    in_process,
+    in_process_json,
+)
 from tests.hal.sx1302.helpers import DATA, REFERENCE
 
 
@@ -29,7 +37,7 @@ def test_emulate_reproduces_the_reference_traces(
     tmp_path: Path, conf: str, reference: str, extra: list[str]
 ) -> None:
     trace = tmp_path / "out.trace"
-    result = appliance(
+    result = in_process(
         "hardware",
         "emulate",
         "--global-conf",
@@ -48,7 +56,7 @@ def test_emulate_reproduces_the_reference_traces(
 
 
 def test_emulate_a_profile_as_json() -> None:
-    report = appliance_json(
+    report = in_process_json(
         "hardware",
         "emulate",
         "--profile",
@@ -92,7 +100,7 @@ def test_emulate_a_usb_board_through_a_pseudo_terminal() -> None:
     ],
 )
 def test_emulate_usage_errors(args: list[str], fragment: str) -> None:
-    assert_usage_error(appliance("hardware", "emulate", *args), fragment)
+    assert_usage_error(in_process("hardware", "emulate", *args), fragment)
 
 
 def test_emulate_bad_global_conf(tmp_path: Path) -> None:
@@ -109,7 +117,7 @@ def test_detect_finds_a_usb_concentrator() -> None:
     chip = EmulatedSx1302(ManualClock(), model_id=0x03, eui=bytes.fromhex("00800000a0001234"))
     with UsbBridgeEmulator(chip) as bridge:
         result = appliance("hardware", "detect", "--device", bridge.path)
-        listing = appliance_json("hardware", "detect", "--device", bridge.path, "--json")
+        listing = in_process_json("hardware", "detect", "--device", bridge.path, "--json")
     assert result.returncode == 0, result.stderr
     assert f"{bridge.path}: SX1303 version 0x10, EUI 00800000a0001234" in result.stdout
     assert "rak5146-usb" in result.stdout
@@ -118,7 +126,7 @@ def test_detect_finds_a_usb_concentrator() -> None:
 
 
 def test_detect_reports_devices_without_a_concentrator(tmp_path: Path) -> None:
-    result = appliance("hardware", "detect", "--device", "/dev/spidev9.9")
+    result = in_process("hardware", "detect", "--device", "/dev/spidev9.9")
     assert result.returncode == 1
     assert "/dev/spidev9.9: no concentrator" in result.stdout
 
@@ -129,8 +137,8 @@ def test_detect_from_a_configuration(tmp_path: Path) -> None:
         '[[backends]]\nkind = "sx1302"\nprofile = "rak2287"\nregion = "EU868"\n'
         'device = "/dev/spidev7.0"\n'
     )
-    result = appliance("hardware", "detect", "--config", str(config), "--json")
+    result = in_process("hardware", "detect", "--config", str(config), "--json")
     assert result.returncode == 1
     assert json.loads(result.stdout)[0]["device"] == "/dev/spidev7.0"
     config.write_text('[[backends]]\nkind = "sx1302"\nprofile = "rak2287"\n')
-    assert_usage_error(appliance("hardware", "detect", "--config", str(config)), "needs 'region'")
+    assert_usage_error(in_process("hardware", "detect", "--config", str(config)), "needs 'region'")

@@ -1,4 +1,6 @@
-"""The management commands against a real running appliance, as a user types them."""
+"""The management commands against a real running appliance, as a user types them. A few run
+the real command in a subprocess; the rest call the same entry point in-process
+(``in_process``: exit code, stdout and stderr, without a second of start-up a command)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.appliance_process import Running, running_appliance
-from tests.cli_helpers import appliance, assert_usage_error
+from tests.cli_helpers import appliance, assert_usage_error, in_process
 
 APP_KEY = "00112233445566778899aabbccddeeff"
 NWK_KEY = "ffeeddccbbaa99887766554433221100"
@@ -22,7 +24,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
 
 def _ok(running: Running, *args: str) -> str:
-    result = appliance(*args, "--data-dir", str(running.data_dir))
+    result = in_process(*args, "--data-dir", str(running.data_dir))
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -107,7 +109,7 @@ def test_lorawan_1_1_device_and_abp_activation(running: Running) -> None:
     assert "streetlights" in _ok(running, "app", "list")
     profiles = _ok(running, "profile", "list")
     assert "abp devices" in profiles and "1.1.0" in profiles
-    missing = appliance(
+    missing = in_process(
         "device",
         "activate",
         "--dev-eui",
@@ -139,7 +141,7 @@ def test_users_keys_and_gateways(running: Running) -> None:
     # The new read-only key works for reading and is refused for writing.
     listing = appliance("device", "list", "--url", running.url, "--token", token)
     assert listing.returncode == 0, listing.stderr
-    refused = appliance("app", "add", "x", "--url", running.url, "--token", token)
+    refused = in_process("app", "add", "x", "--url", running.url, "--token", token)
     assert_usage_error(refused, "read-only")
     assert "GATEWAY ID" in _ok(running, "gateway", "list")
 
@@ -149,23 +151,23 @@ def test_clear_errors(running: Running, tmp_path: Path) -> None:
         appliance("device", "list", "--data-dir", str(tmp_path)), "no appliance is running"
     )
     assert_usage_error(
-        appliance("device", "list", "--url", running.url, "--token", "lwa_nope"),
+        in_process("device", "list", "--url", running.url, "--token", "lwa_nope"),
         "refused the API token",
     )
     assert_usage_error(
-        appliance("device", "list", "--url", "http://127.0.0.1:9", "--token", "x"),
+        in_process("device", "list", "--url", "http://127.0.0.1:9", "--token", "x"),
         "not reachable",
     )
     assert_usage_error(
-        appliance("device", "enqueue", "0a0b0c0d0e0f0009", "--f-port", "1", "--data", "zz"),
+        in_process("device", "enqueue", "0a0b0c0d0e0f0009", "--f-port", "1", "--data", "zz"),
         "not hexadecimal",
     )
     assert_usage_error(
-        appliance("device", "add", "--dev-eui", "0a0b0c0d0e0f0009", "--app-key", "abc"),
+        in_process("device", "add", "--dev-eui", "0a0b0c0d0e0f0009", "--app-key", "abc"),
         "",
     )
     assert_usage_error(
-        appliance("apikey", "create", "--name", "x", "--app", "y", "--data-dir", str(tmp_path)),
+        in_process("apikey", "create", "--name", "x", "--app", "y", "--data-dir", str(tmp_path)),
         "--app goes with --scope application",
     )
 
@@ -194,5 +196,5 @@ def test_profile_import_from_a_device_repository(
     if layout == "chirpstack":
         # The repository's failing example is reported, and --skip-failing leaves it out.
         assert "codec self-test failed: ACME Sensors VALVE-3" in dry
-    missing = appliance("profile", "import", "/nonexistent", "--data-dir", str(running.data_dir))
+    missing = in_process("profile", "import", "/nonexistent", "--data-dir", str(running.data_dir))
     assert_usage_error(missing, "")

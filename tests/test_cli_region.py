@@ -1,4 +1,5 @@
-"""``appliance region list|show`` run as a real subprocess, plus the parser in-process."""
+"""``appliance region list|show`` as a user runs it: ``show`` in a real subprocess, the other
+cases through the same entry point in-process (``in_process``), plus the parser's handlers."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from appliance.cli import region_cmd
 from appliance.cli.errors import CLIUsageError
 from appliance.lorawan.regions import REGION_NAMES
-from tests.cli_helpers import appliance, appliance_json, assert_usage_error
+from tests.cli_helpers import appliance, assert_usage_error, in_process, in_process_json
 
 
 def test_show_eu868_prints_its_parameters_as_json() -> None:
@@ -35,7 +36,7 @@ def test_show_eu868_prints_its_parameters_as_json() -> None:
 
 @pytest.mark.parametrize(("spelling", "name"), [("as923_2", "AS923-2"), ("us915", "US915")])
 def test_show_accepts_other_spellings(spelling: str, name: str) -> None:
-    assert appliance_json("region", "show", spelling)["name"] == name
+    assert in_process_json("region", "show", spelling)["name"] == name
 
 
 def test_show_unknown_region_is_a_one_line_usage_error() -> None:
@@ -47,13 +48,13 @@ def test_show_unknown_region_is_a_one_line_usage_error() -> None:
 
 
 def test_list_prints_one_name_per_line() -> None:
-    result = appliance("region", "list")
+    result = in_process("region", "list")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == list(REGION_NAMES)
 
 
 def test_list_json() -> None:
-    listing = appliance_json("region", "list", "--json")
+    listing = in_process_json("region", "list", "--json")
     assert [entry["name"] for entry in listing] == list(REGION_NAMES)
     eu = listing[0]
     assert eu == {
@@ -73,7 +74,7 @@ def test_list_json() -> None:
     ],
 )
 def test_every_command_has_help(args: tuple[str, ...], fragments: tuple[str, ...]) -> None:
-    result = appliance(*args)
+    result = in_process(*args)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: appliance region")
     text = " ".join(result.stdout.split())  # argparse wraps lines
@@ -82,8 +83,8 @@ def test_every_command_has_help(args: tuple[str, ...], fragments: tuple[str, ...
 
 
 def test_missing_subcommand_or_name_is_a_usage_error() -> None:
-    assert_usage_error(appliance("region"), "SUBCOMMAND")
-    assert_usage_error(appliance("region", "show"), "NAME")
+    assert_usage_error(in_process("region"), "SUBCOMMAND")
+    assert_usage_error(in_process("region", "show"), "NAME")
 
 
 def _parser() -> argparse.ArgumentParser:

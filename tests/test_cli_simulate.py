@@ -21,7 +21,7 @@ from appliance.lorawan.regions import REGION_NAMES
 from appliance.ns.sqlite_store import SQLiteStore
 from appliance.simulation.udp_fleet import FleetOptions, plan_fleet
 from hal.virtual_radio.backend import EU868_EXTRA_FREQUENCIES
-from tests.cli_helpers import ROOT, appliance, assert_usage_error
+from tests.cli_helpers import ROOT, appliance, assert_usage_error, in_process
 from tests.test_cli_run import _Lines
 
 
@@ -84,13 +84,15 @@ def test_a_fleet_joins_and_talks_with_a_running_appliance(tmp_path: Path) -> Non
         lines = _simulate(
             data_dir,
             port,
+            # Short: a join takes 5 s (JOIN_ACCEPT_DELAY1) after a power-on within the first
+            # interval, and each device sends every 2 s from then on.
             *("--devices", "3", "--gateways", "2", "--mac-version", "1.0.4"),
-            *("--interval", "4", "--duration", "17", "--confirmed-share", "0.34"),
+            *("--interval", "2", "--duration", "11", "--confirmed-share", "0.34"),
         )
         assert lines[0].startswith("provisioned 3 LoRaWAN 1.0.4 devices")
         reports = [line for line in lines if line.startswith("[")]
-        assert len(reports) == 4  # at 4, 8, 12 and 16 s
-        assert lines[-1].startswith("done after 17 s: joined 3/3"), lines[-1]
+        assert len(reports) == 5  # at 2, 4, 6, 8 and 10 s
+        assert lines[-1].startswith("done after 11 s: joined 3/3"), lines[-1]
         counts = _counts(lines[-1])
         assert counts["joins"] >= 3
         assert counts["uplinks"] >= 3
@@ -105,9 +107,9 @@ def test_a_fleet_joins_and_talks_with_a_running_appliance(tmp_path: Path) -> Non
             "--mac-version",
             "1.0.4",
             "--interval",
-            "3",
+            "1",
             "--duration",
-            "10",
+            "8",
         )
         assert "joined 1/1" in again[-1], again
     # The appliance's own log (read to its end when it stopped) tells the same story.
@@ -178,7 +180,7 @@ def test_bad_options_are_one_line_errors(
 
 
 def test_a_data_directory_without_an_appliance_is_refused(tmp_path: Path) -> None:
-    result = appliance("simulate", "--data-dir", str(tmp_path / "nothing"), "--duration", "1")
+    result = in_process("simulate", "--data-dir", str(tmp_path / "nothing"), "--duration", "1")
     assert_usage_error(result, "no appliance database")
 
 

@@ -1,4 +1,10 @@
-"""The live stream and the event/frame logs of a running appliance with simulated devices."""
+"""The live stream and the event/frame logs of a running appliance with simulated devices.
+
+The simulated devices send an uplink every 10 s each, and most of these tests wait for one (the
+filter test for two of one device). Their subscriptions are therefore opened together, in
+threads, as soon as the appliance runs (``streams``), and each test checks what its own
+subscription received: the waits overlap instead of adding up to some 40 s.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -16,11 +23,33 @@ from google.protobuf import json_format
 from appliance.app.events import EVENT_MESSAGES, EventKind
 from tests.appliance_process import Running, running_appliance
 
+UP = ("event", "up")
+DEVICE_2 = "fffe000000000002"
+RESULT_TIMEOUT_S = 120  # the subscriptions' own timeouts end them before this
+
 
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     with running_appliance(tmp_path_factory.mktemp("stream"), "--simulate", "2") as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def streams(simulated: Running) -> Iterator[dict[str, Future[Any]]]:
+    """The subscriptions of the tests below, each started at once in its own thread."""
+    token = simulated.token
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        yield {
+            "all": pool.submit(
+                asyncio.run, _collect(_ws_url(simulated, f"token={token}"), 50, until=UP)
+            ),
+            "device_2_up": pool.submit(
+                asyncio.run,
+                _collect(_ws_url(simulated, f"token={token}&devEui={DEVICE_2}&kinds=up"), 2),
+            ),
+            "sse_up": pool.submit(_first_sse_message, simulated, {"kinds": "up"}),
+            "txack": pool.submit(asyncio.run, _downlink_and_its_txack(simulated)),
+        }
 
 
 def _ws_url(running: Running, query: str) -> str:
@@ -42,10 +71,8 @@ async def _collect(
         return received
 
 
-async def test_websocket_delivers_events_and_frames(simulated: Running) -> None:
-    messages = await _collect(
-        _ws_url(simulated, f"token={simulated.token}"), 50, until=("event", "up")
-    )
+def test_websocket_delivers_events_and_frames(streams: dict[str, Future[Any]]) -> None:
+    messages = streams["all"].result(RESULT_TIMEOUT_S)
     kinds = {(m["type"], m.get("kind") or m.get("direction")) for m in messages}
     assert ("event", "up") in kinds
     assert ("frame", "up") in kinds
@@ -58,12 +85,9 @@ async def test_websocket_delivers_events_and_frames(simulated: Running) -> None:
             assert parsed.device_info.dev_eui == message["devEui"]
 
 
-async def test_filters_by_device_and_kind(simulated: Running) -> None:
-    query = f"token={simulated.token}&devEui=fffe000000000002&kinds=up"
-    messages = await _collect(_ws_url(simulated, query), 2)
-    assert {(m["type"], m["kind"], m["devEui"]) for m in messages} == {
-        ("event", "up", "fffe000000000002")
-    }
+def test_filters_by_device_and_kind(streams: dict[str, Future[Any]]) -> None:
+    messages = streams["device_2_up"].result(RESULT_TIMEOUT_S)
+    assert {(m["type"], m["kind"], m["devEui"]) for m in messages} == {("event", "up", DEVICE_2)}
 
 
 async def test_refusals_close_with_a_reason(simulated: Running) -> None:
@@ -78,21 +102,26 @@ async def test_refusals_close_with_a_reason(simulated: Running) -> None:
         assert closed.value.rcvd is not None and closed.value.rcvd.code == code
 
 
-def test_server_sent_events(simulated: Running) -> None:
+def _first_sse_message(running: Running, params: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """The content type of ``/api/stream/sse`` and its first message."""
     with (
-        simulated.client() as api,
-        api.stream("GET", "/api/stream/sse", params={"kinds": "up"}, timeout=45) as response,
+        running.client() as api,
+        api.stream("GET", "/api/stream/sse", params=params, timeout=45) as response,
     ):
-        assert response.headers["content-type"].startswith("text/event-stream")
+        content_type = response.headers["content-type"]
         for line in response.iter_lines():
             if line.startswith("data: "):
-                message = json.loads(line[len("data: ") :])
-                assert message["kind"] == "up"
-                break
+                return content_type, json.loads(line[len("data: ") :])
+    raise AssertionError("the stream ended without a message")
 
 
-def test_device_event_and_frame_logs(simulated: Running, api: httpx.Client) -> None:
-    del api
+def test_server_sent_events(streams: dict[str, Future[Any]]) -> None:
+    content_type, message = streams["sse_up"].result(RESULT_TIMEOUT_S)
+    assert content_type.startswith("text/event-stream")
+    assert message["kind"] == "up"
+
+
+def test_device_event_and_frame_logs(simulated: Running) -> None:
     with simulated.client() as client:
         # The log is written in batches; a query sees what is queued too.
         for _ in range(90):
@@ -108,14 +137,25 @@ def test_device_event_and_frame_logs(simulated: Running, api: httpx.Client) -> N
         assert client.get("/api/frames", params={"gatewayId": "nope"}).status_code == 422
 
 
-async def test_a_queued_downlink_brings_a_txack_event(simulated: Running) -> None:
-    with simulated.client() as client:
-        queued = client.post(
-            "/api/devices/fffe000000000002/queue", json={"fPort": 3, "data": "AQID"}
-        )
-        assert queued.status_code == 201, queued.text
-    query = f"token={simulated.token}&devEui=fffe000000000002&kinds=txack"
-    (message,) = await _collect(_ws_url(simulated, query), 1, timeout=60)
+async def _downlink_and_its_txack(running: Running) -> tuple[httpx.Response, dict[str, Any]]:
+    """Queue a downlink for device 2 once it has joined (a join empties its queue), then
+    subscribe to its txack events: the response to the queueing and the first txack."""
+    with running.client() as client:
+        deadline = time.monotonic() + 30
+        while client.get(f"/api/devices/{DEVICE_2}").json().get("devAddr") is None:
+            assert time.monotonic() < deadline, "the simulated device did not join"
+            await asyncio.sleep(0.2)
+        queued = client.post(f"/api/devices/{DEVICE_2}/queue", json={"fPort": 3, "data": "AQID"})
+    if queued.status_code != 201:
+        return queued, {}
+    query = f"token={running.token}&devEui={DEVICE_2}&kinds=txack"
+    (message,) = await _collect(_ws_url(running, query), 1, timeout=60)
+    return queued, message
+
+
+def test_a_queued_downlink_brings_a_txack_event(streams: dict[str, Future[Any]]) -> None:
+    queued, message = streams["txack"].result(RESULT_TIMEOUT_S)
+    assert queued.status_code == 201, queued.text
     assert message["kind"] == "txack"
     assert message["body"]["queueItemId"] == queued.json()["id"]
     assert message["body"]["txInfo"]["frequency"] > 0

@@ -5,7 +5,9 @@ into the data directory while the appliance is down."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -96,6 +98,18 @@ class Rig:
                 await store.aclose()
 
         return asyncio.run(read())
+
+    def written_up_events(self) -> int:
+        """How many ``up`` events the event log has written to its file so far, read beside the
+        running appliance (a reader of the WAL file does not hold up its writer)."""
+        path = self.data_dir / "events.db"
+        if not path.exists():
+            return 0
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+            (count,) = db.execute(
+                "SELECT count(*) FROM events WHERE kind = ?", (EventKind.UP.value,)
+            ).fetchone()
+        return int(count)
 
     def logged_up_events(self) -> set[tuple[str, int]]:
         """(DevEUI, FCnt) of the ``up`` events in the event log (the appliance must be down)."""

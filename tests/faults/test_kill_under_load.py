@@ -8,7 +8,6 @@ the network refusing them.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -78,7 +77,8 @@ def test_event_log_after_a_kill_keeps_what_it_had_flushed(tmp_path: Path) -> Non
         appliance = rig.start()
         rig.send(20, 10)  # 2 s of a quiet network, every uplink confirmed
         rig.wait(lambda: len(rig.gateways.pull_resps) >= 20, 5)
-        time.sleep(6)  # one flush interval: these are written
+        # Within one flush interval these are written: wait until they are in the file.
+        assert rig.wait(lambda: rig.written_up_events() >= 20, 15)
         rig.send(10, 10)
         rig.wait(lambda: len(rig.gateways.pull_resps) >= 30, 5)
         appliance.kill()

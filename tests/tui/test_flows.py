@@ -1,10 +1,14 @@
 """The console's flows, driven from the keyboard with the pilot, against a real appliance on
-loopback (``appliance run --simulate 3``): what the console does is checked in the appliance
-through its API, not in the console's own state."""
+loopback (``appliance run --simulate 3``, or one ``--simulate 10`` shared by the tests that change
+nothing): what the console does is checked in the appliance through its API, not in the
+console's own state."""
 
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +39,26 @@ SIMULATED = ["fffe000000000001", "fffe000000000002", "fffe000000000003"]
 def appliance(tmp_path: Path) -> Iterator[Running]:
     with running_appliance(tmp_path / "data", "--simulate", "3") as running:
         yield running
+
+
+@pytest.fixture(scope="module", autouse=True)
+def busy_appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """``appliance run --simulate 10``, started with the module's first test, for the live log
+    test. Simulated devices send their first uplinks some 15-20 s after a start (a join, then
+    their 10 s interval), which that test spent waiting on a fresh appliance; this one has been
+    sending all the while the tests before it ran, about one uplink a second by then. The tests
+    that change nothing in the appliance use it too, rather than starting one each."""
+    with running_appliance(tmp_path_factory.mktemp("busy") / "data", "--simulate", "10") as running:
+        # Its log goes on for the whole module: read it, so a full pipe never stalls it.
+        drain = threading.Thread(target=_read_to_the_end, args=(running.process,), daemon=True)
+        drain.start()
+        yield running
+
+
+def _read_to_the_end(process: subprocess.Popen[bytes]) -> None:
+    assert process.stderr is not None
+    while os.read(process.stderr.fileno(), 65536):
+        pass
 
 
 def console(running: Running) -> ConsoleApp:
@@ -100,8 +124,10 @@ async def test_add_a_device_with_generated_keys(appliance: Running) -> None:
         assert client.get(f"/api/devices/{dev_eui}/keys").json()["appKey"] == app_key
 
 
-async def test_a_refused_device_keeps_the_form_open_with_the_reason(appliance: Running) -> None:
-    app = console(appliance)
+async def test_a_refused_device_keeps_the_form_open_with_the_reason(
+    busy_appliance: Running,
+) -> None:
+    app = console(busy_appliance)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("3")
         await rows_loaded(pilot, "#devices", 3)
@@ -159,8 +185,8 @@ async def test_enqueue_a_downlink(appliance: Running) -> None:
     assert base64.b64decode(item["data"]) == b"\x01\xff"
 
 
-async def test_every_action_is_in_the_command_palette(appliance: Running) -> None:
-    app = console(appliance)
+async def test_every_action_is_in_the_command_palette(busy_appliance: Running) -> None:
+    app = console(busy_appliance)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("3")
         await rows_loaded(pilot, "#devices", 3)
@@ -187,8 +213,8 @@ async def test_delete_a_device(appliance: Running) -> None:
         assert client.get(f"/api/devices/{first}").status_code == 404
 
 
-async def test_reveal_the_keys_of_a_device(appliance: Running) -> None:
-    app = console(appliance)
+async def test_reveal_the_keys_of_a_device(busy_appliance: Running) -> None:
+    app = console(busy_appliance)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("3")
         await rows_loaded(pilot, "#devices", 3)
@@ -199,7 +225,7 @@ async def test_reveal_the_keys_of_a_device(appliance: Running) -> None:
             what="detail",
         )
         keys = app.screen.query_one("#keys", Static)
-        with appliance.client() as client:
+        with busy_appliance.client() as client:
             app_key = client.get(f"/api/devices/{SIMULATED[0]}/keys").json()["appKey"]
         assert app_key not in text_of(keys)
         await pilot.press("k")
@@ -208,8 +234,8 @@ async def test_reveal_the_keys_of_a_device(appliance: Running) -> None:
         await wait_until(pilot, lambda: app_key not in text_of(keys), what="hidden again")
 
 
-async def test_filter_the_live_log(appliance: Running) -> None:
-    app = console(appliance)
+async def test_filter_the_live_log(busy_appliance: Running) -> None:
+    app = console(busy_appliance)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("2")
         screen = app.screen
@@ -348,20 +374,20 @@ async def test_waits_for_the_appliance_then_connects(tmp_path: Path) -> None:
         assert "retrying" in text_of(banner)
 
 
-async def test_the_client_says_what_is_wrong_in_one_line(appliance: Running) -> None:
-    wrong = HTTPApplianceAPI(appliance.url, "wrong-token")
+async def test_the_client_says_what_is_wrong_in_one_line(busy_appliance: Running) -> None:
+    wrong = HTTPApplianceAPI(busy_appliance.url, "wrong-token")
     with pytest.raises(RefusedError):
         await wrong.system_status()
     with pytest.raises(RefusedError):
         async for _ in wrong.stream():
             pass
     await wrong.close()
-    dead = HTTPApplianceAPI("http://127.0.0.1:9", appliance.token, timeout=2)
+    dead = HTTPApplianceAPI("http://127.0.0.1:9", busy_appliance.token, timeout=2)
     with pytest.raises(UnreachableError) as unreachable:
         await dead.system_status()
     assert "\n" not in str(unreachable.value)
     await dead.close()
-    api = HTTPApplianceAPI(appliance.url, appliance.token)
+    api = HTTPApplianceAPI(busy_appliance.url, busy_appliance.token)
     with pytest.raises(RejectedError) as rejected:
         await api.get_device("00000000000000ff")
     assert rejected.value.status == 404
