@@ -10,7 +10,8 @@
 - event log: each uplink's ``up`` event and its uplink frame appended to the ``EventLog``
   (filled to its count limits first, so retention runs throughout), flushed when due on a
   fake clock running at 1,000 uplinks/s (the log never waits for the disk), checkpointed
-  when due as ``run()`` does (here in the same thread, so in its CPU figure);
+  when due as ``run()`` does (here in the same thread, so in its CPU figure); the frames in
+  memory as by default; event_log_frames_on_disk: the same with ``frames_on_disk``;
 - outbox_cpu: not paced, ``--batch`` events per commit back to back (no commit interval, so
   the process never idles: waking from idle costs a cold CPU far more than the work), the
   CPU per event of append, commit and delivery, all threads and the event loop's alone.
@@ -53,7 +54,7 @@ from appliance.integrations.queue import Entry, TargetQueue
 from bench.events import START, _records, _uplink_event
 from hal.model import UplinkFrame
 
-PARTS = ("outbox", "event_log", "outbox_cpu")
+PARTS = ("outbox", "event_log", "event_log_frames_on_disk", "outbox_cpu")
 CPU_BATCH = 20  # events per commit in the unpaced CPU run: 1,000/s with 20 ms commits
 
 
@@ -203,8 +204,10 @@ def _frames(count: int) -> list[FrameRecord]:
     return frames
 
 
-def _event_log(directory: Path, count: int, rate: float) -> dict[str, Any]:
-    options = EventLogOptions()
+def _event_log(
+    directory: Path, count: int, rate: float, *, frames_on_disk: bool = False
+) -> dict[str, Any]:
+    options = EventLogOptions(frames_on_disk=frames_on_disk)
     fill = options.max_events
     records = _records(fill + count)
     frames = _frames(fill + count)
@@ -248,7 +251,9 @@ def _child(part: str, seconds: float, rate: float, batch: int) -> None:
         elif part == "outbox_cpu":
             result = asyncio.run(_outbox_cpu(directory, _records(count), batch))
         else:
-            result = _event_log(directory, count, rate)
+            result = _event_log(
+                directory, count, rate, frames_on_disk=part == "event_log_frames_on_disk"
+            )
     result["uplinks"] = count
     print(json.dumps(result))
 

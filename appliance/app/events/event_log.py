@@ -1,5 +1,11 @@
 """The event log and the frame log: recent events and frames for the console and the API.
 
+The frame log lives in memory unless ``frames_on_disk`` (a database attached to the log's
+connection, queried the same way), and is saved to the file's ``frames`` table at a clean
+stop and loaded from it at start: it is about as large as the events and only for looking at
+the radio, so it costs the SD card nothing while the appliance runs (as ChirpStack keeps its
+frame logs in Redis). A crash or power cut loses the frames since the last clean stop.
+
 Appending only queues the record in memory; ``flush`` writes everything queued, one
 transaction per ``batch_size`` entries. ``flush_due(now)`` says when: a full batch, or
 ``flush_interval_s`` since the last flush. ``run()`` is the task that does this on the real
@@ -55,7 +61,14 @@ from appliance.app.events.log_rows import (
     page_of,
     where_clause,
 )
-from appliance.app.events.log_schema import CHECKPOINT_WAL_BYTES, FILE_NAME, open_database
+from appliance.app.events.log_schema import (
+    CHECKPOINT_WAL_BYTES,
+    FILE_NAME,
+    MEMORY_FRAMES,
+    attach_memory_frames,
+    open_database,
+    save_memory_frames,
+)
 from appliance.app.events.records import EventRecord, FrameRecord
 from appliance.lorawan.identifiers import EUI64, DevAddr
 
@@ -101,6 +114,11 @@ class EventLog:
         self._last_flush: float | None = None
         self._last_prune: float | None = None
         self._wake = asyncio.Event()
+        # Table -> the name queries use for it (the frame log may live in memory).
+        self._tables = {"events": "events", "frames": "frames"}
+        if not options.frames_on_disk:
+            attach_memory_frames(db, path)
+            self._tables["frames"] = MEMORY_FRAMES
         self._stored = {"events": 0, "frames": 0}
         self._stored["events"], self._stored["frames"] = self.counts()
         self._wal = path.with_name(path.name + "-wal")
@@ -130,6 +148,8 @@ class EventLog:
             self._closed = True
             try:
                 self._write_pending()
+                if self._tables["frames"] == MEMORY_FRAMES:
+                    save_memory_frames(self._db, self.path)
             except EventLogError as error:
                 log.warning("%s", error)
             finally:
@@ -235,8 +255,8 @@ class EventLog:
                     event_rows,
                 )
                 self._db.executemany(
-                    "INSERT INTO frames (time_ns, kind, gateway_id, dev_eui, dev_addr, "
-                    "application_id, tx_status, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO {self._tables['frames']} (time_ns, kind, gateway_id, dev_eui, "
+                    "dev_addr, application_id, tx_status, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     frame_rows,
                 )
         except sqlite3.Error as error:
@@ -250,10 +270,11 @@ class EventLog:
         self._stored["events"] += len(event_rows)
         self._stored["frames"] += len(frame_rows)
         self.stats.bytes_written += sum(8 + 1 + len(r[1]) + 8 + 16 + len(r[4]) for r in event_rows)
-        self.stats.bytes_written += sum(
-            8 + 1 + len(r[1]) + 8 + sum(len(v) for v in r[3:6] if v) + 1 + len(r[7])
-            for r in frame_rows
-        )
+        if self._tables["frames"] != MEMORY_FRAMES:
+            self.stats.bytes_written += sum(
+                8 + 1 + len(r[1]) + 8 + sum(len(v) for v in r[3:6] if v) + 1 + len(r[7])
+                for r in frame_rows
+            )
 
     # --- retention ------------------------------------------------------------------------
 
@@ -284,20 +305,21 @@ class EventLog:
         to 10 % below it, so deletions come in runs rather than one row per insert) and
         those older than ``oldest_ns``."""
         removed = 0
+        name = self._tables[table]
         try:
             with self._db:
                 if self._stored[table] > max_count:
                     keep = max_count - max_count // 10
                     removed += self._db.execute(
-                        f"DELETE FROM {table} WHERE id <= "
-                        f"(SELECT id FROM {table} ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                        f"DELETE FROM {name} WHERE id <= "
+                        f"(SELECT id FROM {name} ORDER BY id DESC LIMIT 1 OFFSET ?)",
                         (keep,),
                     ).rowcount
                 if oldest_ns is not None:
                     removed += self._db.execute(
-                        f"DELETE FROM {table} WHERE id < coalesce("
-                        f"(SELECT id FROM {table} WHERE time_ns >= ? ORDER BY id LIMIT 1), "
-                        f"(SELECT max(id) + 1 FROM {table}))",
+                        f"DELETE FROM {name} WHERE id < coalesce("
+                        f"(SELECT id FROM {name} WHERE time_ns >= ? ORDER BY id LIMIT 1), "
+                        f"(SELECT max(id) + 1 FROM {name}))",
                         (oldest_ns,),
                     ).rowcount
         except sqlite3.Error as error:
@@ -385,7 +407,9 @@ class EventLog:
     ) -> Page[EventRecord]:
         """Stored events, newest first, matching every filter given."""
         equal = (("dev_eui", key_bytes(dev_eui)), ("application_id", key_bytes(application_id)))
-        rows = self._select("events", EVENT_COLUMNS, where_clause(equal, kinds, before), limit)
+        rows = self._select(
+            self._tables["events"], EVENT_COLUMNS, where_clause(equal, kinds, before), limit
+        )
         return page_of(self._decoded(rows, event_of_row), rows, limit)
 
     def frames(
@@ -406,7 +430,9 @@ class EventLog:
             ("gateway_id", key_bytes(gateway_id)),
             ("application_id", key_bytes(application_id)),
         )
-        rows = self._select("frames", FRAME_COLUMNS, where_clause(equal, kinds, before), limit)
+        rows = self._select(
+            self._tables["frames"], FRAME_COLUMNS, where_clause(equal, kinds, before), limit
+        )
         return page_of(self._decoded(rows, frame_of_row), rows, limit)
 
     def counts(self) -> tuple[int, int]:
@@ -414,7 +440,9 @@ class EventLog:
         with self._lock:
             try:
                 (events,) = self._db.execute("SELECT count(*) FROM events").fetchone()
-                (frames,) = self._db.execute("SELECT count(*) FROM frames").fetchone()
+                (frames,) = self._db.execute(
+                    f"SELECT count(*) FROM {self._tables['frames']}"
+                ).fetchone()
             except sqlite3.Error as error:
                 raise EventLogError(f"cannot read event log {self.path}: {error}") from None
         return int(events), int(frames)

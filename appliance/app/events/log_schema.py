@@ -35,16 +35,7 @@ NEW_FILE_PAGE_SIZE = 1024
 # on a commit itself only if the WAL reaches twice this (nobody running them).
 CHECKPOINT_WAL_BYTES = 16 * 1024 * 1024
 
-_SCHEMA = """
-CREATE TABLE events (
-    id INTEGER PRIMARY KEY,
-    time_ns INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    dev_eui BLOB NOT NULL,
-    application_id BLOB NOT NULL,
-    body BLOB NOT NULL
-);
-CREATE TABLE frames (
+_FRAMES_TABLE = """CREATE TABLE {name} (
     id INTEGER PRIMARY KEY,
     time_ns INTEGER NOT NULL,
     kind TEXT NOT NULL,
@@ -54,8 +45,54 @@ CREATE TABLE frames (
     application_id BLOB,
     tx_status INTEGER,
     body BLOB NOT NULL
+)"""
+_SCHEMA = """
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    time_ns INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    dev_eui BLOB NOT NULL,
+    application_id BLOB NOT NULL,
+    body BLOB NOT NULL
 );
-"""
+{frames_table};
+""".format(frames_table=_FRAMES_TABLE.format(name="frames"))
+
+
+# The frame log in memory (the default, ``EventLogOptions.frames_on_disk`` False): a database
+# attached to the log's connection, with the same table. The file's ``frames`` table holds the
+# snapshot the last clean stop left, loaded at start.
+MEMORY_FRAMES = "ram.frames"
+_FRAMES_COLUMNS = (
+    "id, time_ns, kind, gateway_id, dev_eui, dev_addr, application_id, tx_status, body"
+)
+
+
+def attach_memory_frames(db: sqlite3.Connection, path: Path) -> None:
+    """Give the connection its in-memory frame log, holding the file's snapshot."""
+    try:
+        db.execute("ATTACH DATABASE ':memory:' AS ram")
+        with db:
+            db.execute(_FRAMES_TABLE.format(name=MEMORY_FRAMES))
+            db.execute(
+                f"INSERT INTO {MEMORY_FRAMES} ({_FRAMES_COLUMNS}) "
+                f"SELECT {_FRAMES_COLUMNS} FROM main.frames ORDER BY id"
+            )
+    except sqlite3.Error as error:
+        raise EventLogError(f"cannot load the frame log of {path}: {_reason(error)}") from None
+
+
+def save_memory_frames(db: sqlite3.Connection, path: Path) -> None:
+    """Replace the file's snapshot of the frame log with what memory holds (a clean stop)."""
+    try:
+        with db:
+            db.execute("DELETE FROM main.frames")
+            db.execute(
+                f"INSERT INTO main.frames ({_FRAMES_COLUMNS}) "
+                f"SELECT {_FRAMES_COLUMNS} FROM {MEMORY_FRAMES} ORDER BY id"
+            )
+    except sqlite3.Error as error:
+        raise EventLogError(f"cannot save the frame log to {path}: {_reason(error)}") from None
 
 
 def _reason(error: sqlite3.Error) -> str:

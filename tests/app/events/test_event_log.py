@@ -101,7 +101,7 @@ def rows_on_disk(directory: Path, table: str) -> int:
 
 
 def test_entries_wait_in_memory_until_a_batch_is_full(tmp_path: Path) -> None:
-    log = open_log(tmp_path, batch_size=3)
+    log = open_log(tmp_path, batch_size=3, frames_on_disk=True)
     log.append_event(up(1))
     log.append_frame(uplink_frame(1))
     assert not log.flush_due(0.0)
@@ -348,6 +348,8 @@ def test_options_are_checked() -> None:
         EventLogOptions(flush_interval_s=0)
     with pytest.raises(ValueError, match="max_pending: must be at least batch_size"):
         EventLogOptions(batch_size=100, max_pending=10)
+    with pytest.raises(ValueError, match="frames_on_disk: must be true or false"):
+        EventLogOptions.from_mapping({"frames_on_disk": "yes"})
     with pytest.raises(ValueError, match="max_event: unknown option"):
         EventLogOptions.from_mapping({"max_event": 5})
     options = EventLogOptions.from_mapping({"max_events": 500, "max_frame_age_hours": 2})
