@@ -74,7 +74,7 @@ def _stat_fields(pid: int) -> list[str]:
 class Sample:
     at_ns: int
     cpu_s: float  # user + system, the appliance and its children
-    write_bytes: int  # bytes the tree caused to be written to storage
+    write_bytes: int  # bytes the tree caused to be written to storage (less those cancelled)
     rss_bytes: int  # resident now, the appliance's own process
     tree_rss_bytes: int  # resident now, with its children (the payload-codec worker)
     peak_rss_bytes: int  # the appliance process's high-water mark (VmHWM)
@@ -93,6 +93,10 @@ def sample(pid: int) -> Sample:
             for line in Path(f"/proc/{member}/io").read_text().splitlines():
                 if line.startswith("write_bytes:"):
                     written += int(line.split()[1])
+                elif line.startswith("cancelled_write_bytes:"):
+                    # Dirty pages truncated away before writeback (a WAL starting over)
+                    # never reach the storage.
+                    written -= int(line.split()[1])
         except (OSError, IndexError, ValueError):
             continue  # ended meanwhile
     return Sample(time.monotonic_ns(), cpu, written, main_rss, rss, peak_rss(pid))
