@@ -82,6 +82,13 @@ class BodyCodec:
         # As it is when that is shorter, unless it would read as packed (never a protobuf).
         return body if len(body) <= len(packed) and body[:1] != bytes([_MARK]) else packed
 
+    def pack_known(self, kind: str, body: bytes) -> bytes | None:
+        """``pack`` when ``kind`` has a stored dictionary; None when the next batch makes it
+        (then ``pack`` within that batch's transaction)."""
+        if kind not in self._by_kind:
+            return None
+        return self.pack(kind, body)
+
     def store_new(self, db: sqlite3.Connection) -> None:
         """Write the dictionaries ``pack`` made since the last ``settle``; call it inside the
         transaction that writes the rows packed with them."""

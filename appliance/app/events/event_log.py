@@ -51,6 +51,7 @@ from appliance.app.events.body_codec import BodyCodec
 from appliance.app.events.errors import EventLogError
 from appliance.app.events.kinds import EventKind, FrameKind
 from appliance.app.events.log_options import EventLogOptions
+from appliance.app.events.log_pending import Row, event_row, finished, frame_row
 from appliance.app.events.log_rows import (
     EVENT_COLUMNS,
     FRAME_COLUMNS,
@@ -109,8 +110,8 @@ class EventLog:
         self.options = options
         self.stats = EventLogStats()
         self._lock = threading.RLock()
-        self._events: deque[EventRecord] = deque()
-        self._frames: deque[FrameRecord] = deque()
+        self._events: deque[Row] = deque()  # rows waiting for their write
+        self._frames: deque[Row] = deque()
         self._last_flush: float | None = None
         self._last_prune: float | None = None
         self._wake = asyncio.Event()
@@ -164,16 +165,28 @@ class EventLog:
         return len(self._events) + len(self._frames)
 
     def append_event(self, record: EventRecord) -> None:
-        with self._lock:
-            self._events.append(record)
-            self._bound(self._events)
+        row = self._row(event_row, record)
+        if row is not None:
+            with self._lock:
+                self._events.append(row)
+                self._bound(self._events)
 
     def append_frame(self, record: FrameRecord) -> None:
-        with self._lock:
-            self._frames.append(record)
-            self._bound(self._frames)
+        row = self._row(frame_row, record)
+        if row is not None:
+            with self._lock:
+                self._frames.append(row)
+                self._bound(self._frames)
 
-    def _bound(self, queue: deque[EventRecord] | deque[FrameRecord]) -> None:
+    def _row(self, build: Callable[[BodyCodec, _R], Row], record: _R) -> Row | None:
+        try:
+            return build(self._codec, record)
+        except Exception as error:
+            self.stats.dropped += 1
+            log.warning("event log: %s entry not kept: %s", record.kind.value, error)
+            return None
+
+    def _bound(self, queue: deque[Row]) -> None:
         if self.pending > self.options.max_pending:
             queue.popleft()
             self.stats.dropped += 1
@@ -221,31 +234,9 @@ class EventLog:
             written += len(events) + len(frames)
         return written
 
-    def _write_batch(self, events: list[EventRecord], frames: list[FrameRecord]) -> None:
-        pack = self._codec.pack
-        event_rows = [
-            (
-                e.time_ns,
-                e.kind.value,
-                bytes(e.dev_eui),
-                e.application_id.bytes,
-                pack(e.kind.value, e.to_bytes()),
-            )
-            for e in events
-        ]
-        frame_rows = [
-            (
-                f.time_ns,
-                f.kind.value,
-                bytes(f.gateway_id),
-                key_bytes(f.dev_eui),
-                key_bytes(f.dev_addr),
-                key_bytes(f.application_id),
-                None if f.tx_status is None else int(f.tx_status),
-                pack(f.kind.value, f.to_bytes()),
-            )
-            for f in frames
-        ]
+    def _write_batch(self, events: list[Row], frames: list[Row]) -> None:
+        event_rows = finished(self._codec, events)
+        frame_rows = finished(self._codec, frames)
         try:
             with self._db:
                 self._codec.store_new(self._db)
@@ -310,9 +301,10 @@ class EventLog:
             with self._db:
                 if self._stored[table] > max_count:
                     keep = max_count - max_count // 10
+                    # Ids only grow and only the oldest rows go, so they have no gaps: the
+                    # newest id less ``keep`` is found from the index, not by counting rows.
                     removed += self._db.execute(
-                        f"DELETE FROM {name} WHERE id <= "
-                        f"(SELECT id FROM {name} ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                        f"DELETE FROM {name} WHERE id <= (SELECT max(id) FROM {name}) - ?",
                         (keep,),
                     ).rowcount
                 if oldest_ns is not None:

@@ -10,6 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from appliance.app.events import EventLog, EventLogOptions
 from tests.app.events.test_event_log import TIME, up, uplink_frame
 
@@ -93,4 +95,20 @@ def test_frames_on_disk_are_written_as_they_go(tmp_path: Path) -> None:
     log.flush(now=0.0, wall=TIME)
     assert _frames_in_file(tmp_path) == 1
     assert _f_cnts(log) == [1]
+    log.close()
+
+
+def test_an_entry_that_cannot_be_serialised_is_dropped_not_raised(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Rows are built when an entry is appended (a flush used to build 200 at once on the
+    event loop); one that cannot be built costs that entry, never the caller."""
+    log = EventLog.open(tmp_path)
+    broken = up(1)
+    broken.message = object()  # no protobuf message: it cannot be serialised
+    log.append_event(broken)
+    log.append_event(up(2))
+    log.flush(now=0.0, wall=TIME)
+    assert log.stats.dropped == 1
+    assert "up entry not kept" in caplog.text
     log.close()
