@@ -43,6 +43,7 @@ _SCHEMA: Final = (
 _MIGRATIONS: Final = {  # from schema N to N + 1
     1: ("ALTER TABLE items ADD COLUMN size INTEGER", DICTIONARIES_TABLE),
 }
+_UNREADABLE: Final = b"\x00"  # what a body that is not a BLOB is read as
 _SIZE: Final = "coalesce(size, length(body))"  # an event's bytes (schema 1 rows: as stored)
 
 
@@ -202,13 +203,18 @@ class OutboxStore:
             Row(seq, stored_ns, kind, self._unpack(body)) for seq, stored_ns, kind, body in rows
         ]
 
-    def _unpack(self, stored: bytes) -> bytes:
+    def _unpack(self, stored: object) -> bytes:
+        if not isinstance(stored, bytes):
+            # Not what this store writes (text or a number: the file was edited or damaged).
+            # A field-0 byte never decodes as an event, so delivery reports and skips it
+            # like any damaged row instead of failing every read of the queue behind it.
+            return _UNREADABLE
         try:
-            return self._codec.unpack(bytes(stored))
+            return self._codec.unpack(stored)
         except ValueError:
             # Left as stored: a packed body never decodes as an event (its first byte would
             # be field number 0), so delivery reports and skips it like any damaged row.
-            return bytes(stored)
+            return stored
 
     # --- one batch ------------------------------------------------------------------------
 

@@ -225,14 +225,15 @@ async def test_events_beyond_memory_are_read_back_from_the_file_in_order(
     assert [f_cnt_of(r.body)[1] for r in server.requests] == list(range(1, 301))
 
 
-async def test_an_unreadable_row_is_reported_and_skipped(tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", ["x'ffffffff'", "'an event, as text'", "42"])
+async def test_an_unreadable_row_is_reported_and_skipped(tmp_path: Path, damage: str) -> None:
     async with LocalHTTPServer(lambda request: Reply(503)) as down:
         integrations = manager(tmp_path, repository=_repository(down.url, **PATIENT))
         await integrations.start()
         await integrations.record([up(1), up(2)])
         await integrations.stop()
     with sqlite3.connect(tmp_path / "outbox.db") as db:  # damage the first row's bytes
-        db.execute("UPDATE items SET body = x'ffffffff' WHERE seq = (SELECT min(seq) FROM items)")
+        db.execute(f"UPDATE items SET body = {damage} WHERE seq = (SELECT min(seq) FROM items)")
     reports = Reports()
     async with LocalHTTPServer() as server:
         integrations = manager(tmp_path, repository=_repository(server.url), reports=reports)
