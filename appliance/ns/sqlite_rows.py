@@ -149,9 +149,12 @@ def holds_secrets(path: Path) -> bool:
     try:
         with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
-            queries = ["SELECT 1 FROM devices WHERE root_keys IS NOT NULL OR session IS NOT NULL"]
-            if "sessions" in tables:
-                queries.append("SELECT 1 FROM sessions")
+            # The sessions table first: any row answers at once, where the devices query
+            # scans every device that has no keys stored (100,000 ABP devices: 0.1 s a start).
+            queries = ["SELECT 1 FROM sessions"] if "sessions" in tables else []
+            queries.append(
+                "SELECT 1 FROM devices WHERE root_keys IS NOT NULL OR session IS NOT NULL"
+            )
             return any(db.execute(f"{q} LIMIT 1").fetchone() for q in queries)
     except sqlite3.DatabaseError:
         # No devices table yet, or not a database: the store's own checks will say which.
