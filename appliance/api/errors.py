@@ -7,6 +7,7 @@ logged with its traceback and answered without one.
 
 from __future__ import annotations
 
+import json
 import logging
 
 from fastapi import FastAPI, Request
@@ -35,12 +36,19 @@ def error_response(
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+def _location(part: object) -> str:
+    """One step of a field's path; a dict key the client chose may hold anything (a line
+    break would make the error two lines), so such a key is shown JSON-quoted."""
+    text = str(part)
+    return text if text.isprintable() else json.dumps(text)
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     errors = exc.errors()
     if not errors:
         return "invalid request"
     first = errors[0]
-    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+    where = ".".join(_location(part) for part in first.get("loc", ()) if part != "body")
     message = str(first.get("msg", "invalid value")).splitlines()[0]
     message = message.removeprefix("Value error, ")
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

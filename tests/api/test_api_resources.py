@@ -179,3 +179,14 @@ def test_cpu_temperature_is_read_from_sysfs(tmp_path: Path) -> None:
     assert cpu_temperature_c(tmp_path / "missing") is None
     zone.write_text("garbage")
     assert cpu_temperature_c(zone) is None
+
+
+def test_a_field_path_with_a_line_break_still_gives_a_one_line_error(api: httpx.Client) -> None:
+    """Found by the schemathesis run: a tag whose key holds a line break and whose value is
+    too long named the key as it was, so the error took two lines."""
+    response = api.post(
+        "/api/gateways", json={"gatewayId": "", "name": "0", "tags": {"\n": "0" * 1001}}
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert "\n" not in error and error.startswith('tags."\\n": ')
