@@ -157,6 +157,10 @@ _TYPES: dict[str, type] = {
 }
 
 # [network] keys: the NetworkSettings fields a site may tune (the rest follow other options).
+# The sub-band most US915/AU915 networks and gateways use (here so the device simulator
+# command can name it without importing the runtime and its web stack).
+DEFAULT_SUB_BAND = 2
+
 NETWORK_KEYS = frozenset(
     {
         "dev_addr_prefix",

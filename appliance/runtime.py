@@ -37,7 +37,7 @@ from appliance.bridge import (
     parse_bridge_config,
 )
 from appliance.codecs import CodecError, CodecRunner, CodecSpec
-from appliance.config import ApplianceConfig
+from appliance.config import DEFAULT_SUB_BAND, ApplianceConfig
 from appliance.event_lines import EventLines
 from appliance.integrations import (
     IntegrationManager,
@@ -77,7 +77,6 @@ from hal.virtual_radio.backend import EU868_EXTRA_FREQUENCIES
 
 log = logging.getLogger("appliance")
 API_URL_FILE = "api.url"
-DEFAULT_SUB_BAND = 2  # the sub-band most US915/AU915 networks and gateways use
 
 
 class DataDirError(Exception):

@@ -15,12 +15,11 @@ import time
 from pathlib import Path
 
 from appliance.cli.errors import CLIUsageError
-from appliance.config import default_data_dir
+from appliance.config import DEFAULT_SUB_BAND, default_data_dir
 from appliance.devicesim import LoRaWANVersion
 from appliance.lorawan.errors import InvalidValueError
 from appliance.lorawan.regions import Region, get_region
 from appliance.lorawan.regions.fixed import FixedChannelPlan
-from appliance.runtime import DEFAULT_SUB_BAND
 from appliance.simulation.provisioner import DataDirProvisioner, ProvisioningError
 from appliance.simulation.udp_fleet import FleetOptions, plan_fleet
 from appliance.simulation.udp_runner import SimulationRunner
