@@ -20,7 +20,6 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -44,6 +43,7 @@ from appliance.ns.sqlite_rows import (
     settings_from_row,
     settings_of,
 )
+from appliance.ns.store_tuning import StoreStats, StoreTuning
 from appliance.ns.uplink.join import DevNonceHistory
 from appliance.sqlite_wear import SECURE_DELETE_FAST
 
@@ -55,36 +55,6 @@ NEW_DATABASE_PAGE_SIZE: Final = 512
 # largest local payload of a table leaf is the usable size - 35; then the record header, the
 # DevEUI as text and AES-GCM's nonce and tag).
 _ROW_OVERHEAD: Final = 35 + 3 + 16 + 28
-
-
-@dataclass(frozen=True, slots=True)
-class StoreTuning:
-    """Trade-offs between speed, memory, latency and disk writes (defaults suit a Pi 4)."""
-
-    # Devices whose decoded session and settings stay in memory; beyond that the least
-    # recently used are read again. About 1.8 KiB a device with a full ADR history
-    # (``python -m bench.ns sessions``): 10,240 devices take about 18 MB, within the 40 MB
-    # the appliance gives this cache (150 MB in all with 100,000 devices).
-    cache_sessions: int = 10_240
-    # Under steady load a group commit starts at most this long after the previous one:
-    # fewer, larger commits (each costs at least one 4 KiB flash page rewrite), for at most
-    # this much extra latency per durable write. An idle server commits at once.
-    commit_interval_s: float = 0.003
-    # The same for batches no downlink waits for (their events wait up to this long).
-    relaxed_commit_interval_s: float = 0.020
-    # WAL written between checkpoints into the database file: the larger, the more updates
-    # of the same page a checkpoint writes once (and the more disk the WAL takes meanwhile).
-    checkpoint_wal_bytes: int = 16 * 1024 * 1024
-    # Deflate a session that would not fit its database page otherwise (False: never).
-    deflate_sessions: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class StoreStats:
-    commits: int  # durable transactions of the hot path (one WAL fsync each)
-    checkpoints: int
-    session_cache_hits: int
-    session_cache_misses: int
 
 
 class StoreError(Exception):

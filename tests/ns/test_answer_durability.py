@@ -24,7 +24,8 @@ from appliance.ns.pipeline import Pipeline
 from appliance.ns.profile import MACVersion
 from appliance.ns.secrets import SecretBox
 from appliance.ns.session import DeviceSession
-from appliance.ns.sqlite_store import SQLiteStore, StoreTuning
+from appliance.ns.sqlite_store import SQLiteStore
+from appliance.ns.store_tuning import StoreTuning
 from appliance.ns.uplink.data_flow import UplinkEvent
 from hal.model import DownlinkFrame, DownlinkTxAck, TxAckStatus
 from tests.ns.class_a import (

@@ -13,7 +13,8 @@ from appliance.lorawan.security import SessionKeys
 from appliance.ns.device import Device
 from appliance.ns.profile import DeviceProfile, MACVersion
 from appliance.ns.session import DeviceSession
-from appliance.ns.sqlite_store import DuplicateError, SQLiteStore, StoreTuning
+from appliance.ns.sqlite_store import DuplicateError, SQLiteStore
+from appliance.ns.store_tuning import StoreTuning
 
 
 def _session(dev_addr: int, f_cnt_up: int) -> DeviceSession:

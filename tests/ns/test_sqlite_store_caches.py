@@ -14,7 +14,8 @@ from appliance.ns.device import Device
 from appliance.ns.downlink.data import QueueItem
 from appliance.ns.profile import DeviceProfile, MACVersion
 from appliance.ns.session import DeviceSession
-from appliance.ns.sqlite_store import SQLiteStore, StoreTuning
+from appliance.ns.sqlite_store import SQLiteStore
+from appliance.ns.store_tuning import StoreTuning
 
 SHARED = DevAddr("26000001")
 
