@@ -134,3 +134,32 @@ def test_api_benchmark_runs() -> None:
     assert get_device.operations == 200
     assert 0 < get_device.p50 <= get_device.p99
     assert stream.operations > 0
+
+
+def test_load_generator_stamps_a_datagram_when_it_arrived_not_when_it_is_read() -> None:
+    """The ACK latency charges the appliance with the moment its PULL_RESP reached the gateway
+    socket; the load generator reading it late (while it samples) must not count."""
+    import socket
+    import time
+
+    from bench.system.gateways import _CONTROL_SPACE, _SO_TIMESTAMPNS, arrival_ns
+
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        receiver.bind(("127.0.0.1", 0))
+        receiver.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+        before = time.monotonic_ns()
+        sender.sendto(b"\x02\x00\x01\x03", receiver.getsockname())
+        after = time.monotonic_ns()
+        time.sleep(0.05)  # the reader is busy elsewhere; the datagram waits in the socket
+        _, ancillary, _, _ = receiver.recvmsg(64, _CONTROL_SPACE)
+        read = time.monotonic_ns()
+        arrived = arrival_ns(ancillary)
+        tolerance = 2_000_000  # the wall clock read twice (offset), on a loaded machine
+        assert before - tolerance <= arrived <= after + tolerance
+        assert read - arrived >= 45_000_000
+        assert arrival_ns([]) >= read  # no timestamp: the moment it is read
+    finally:
+        receiver.close()
+        sender.close()

@@ -5,6 +5,11 @@ each datagram is sent when it is due on the monotonic clock (the clock every pro
 machine shares, so another process's timestamps compare), and what the appliance sends back is
 only timestamped and kept; downlinks are decoded after the run (``downlinks.check``). A
 PULL_RESP is answered with its TX_ACK at once, as a forwarder whose concentrator accepted it.
+
+A datagram's arrival time is the kernel's (``SO_TIMESTAMPNS``), not the moment this loop got
+round to reading it: the loop also samples the appliance (``/proc``, ``/metrics``), which
+takes up to about 10 ms, and a PULL_RESP that waited for that would be charged to the
+appliance's ACK latency.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import json
 import selectors
 import socket
+import struct
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +30,24 @@ KEEPALIVE_NS: Final = 5_000_000_000  # PULL_DATA period, as lora_pkt_fwd's keepa
 _BURST: Final = 32  # datagrams sent before the sockets are read again
 _TX_ACK_OK: Final = json.dumps({"txpk_ack": {"error": "NONE"}}).encode()
 _RECEIVE_BUFFER: Final = 4 * 1024 * 1024
+# Linux's SO_TIMESTAMPNS (asm-generic, so x86 and ARM alike; Python does not name it): every
+# datagram read with recvmsg carries the CLOCK_REALTIME moment it arrived, as a timespec.
+_SO_TIMESTAMPNS: Final = 35
+_TIMESPEC: Final = struct.Struct("@qq")
+_CONTROL_SPACE: Final = socket.CMSG_SPACE(_TIMESPEC.size)
+
+
+def arrival_ns(ancillary: list[tuple[int, int, bytes]]) -> int:
+    """When the datagram with this ancillary data arrived, on the monotonic clock: its kernel
+    timestamp moved from the wall clock by their offset now (never later than now), or now
+    when it has none."""
+    now = time.monotonic_ns()
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(data) >= _TIMESPEC.size:
+            seconds, nanoseconds = _TIMESPEC.unpack_from(data)
+            wall_offset = time.time_ns() - now
+            return min(seconds * 1_000_000_000 + nanoseconds - wall_offset, now)
+    return now
 
 
 @dataclass(slots=True)
@@ -55,6 +79,7 @@ class Gateways:
         for index in range(count):
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
+            sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
             sock.connect(server)
             sock.setblocking(False)
             self.sockets.append(sock)
@@ -93,17 +118,17 @@ class Gateways:
             sock = self.sockets[index]
             while True:
                 try:
-                    data = sock.recv(65_535)
+                    data, ancillary, _, _ = sock.recvmsg(65_535, _CONTROL_SPACE)
                 except BlockingIOError:
                     break
                 except ConnectionRefusedError:
                     self.refused += 1
                     continue
-                self._received(index, data)
+                self._received(index, data, ancillary)
         if time.monotonic_ns() >= self._next_pull_ns:
             self.pull()
 
-    def _received(self, index: int, data: bytes) -> None:
+    def _received(self, index: int, data: bytes, ancillary: list[tuple[int, int, bytes]]) -> None:
         if len(data) < 4:
             return
         kind = data[3]
@@ -112,7 +137,7 @@ class Gateways:
         elif kind == PacketType.PULL_ACK:
             self.pull_acks += 1
         elif kind == PacketType.PULL_RESP:
-            self.pull_resps.append(PullResp(time.monotonic_ns(), index, data[4:]))
+            self.pull_resps.append(PullResp(arrival_ns(ancillary), index, data[4:]))
             token = int.from_bytes(data[1:3], "little")
             self._send(
                 index, TxAck(PROTOCOL_VERSION, token, gateway_id(index), _TX_ACK_OK).encode()
