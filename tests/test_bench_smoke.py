@@ -3,10 +3,14 @@ matter come from `make bench` and are written down in bench/RESULTS.md."""
 
 from __future__ import annotations
 
+import socket
+import time
+
 import pytest
 
 from bench import bridge, codecs, console, events, integrations, ns, protocol, sx1302, system
 from bench.system.fleet import FleetSpec
+from bench.system.gateways import _CONTROL_SPACE, _SO_TIMESTAMPNS, arrival_ns
 
 
 def test_protocol_benchmark_runs() -> None:
@@ -139,11 +143,6 @@ def test_api_benchmark_runs() -> None:
 def test_load_generator_stamps_a_datagram_when_it_arrived_not_when_it_is_read() -> None:
     """The ACK latency charges the appliance with the moment its PULL_RESP reached the gateway
     socket; the load generator reading it late (while it samples) must not count."""
-    import socket
-    import time
-
-    from bench.system.gateways import _CONTROL_SPACE, _SO_TIMESTAMPNS, arrival_ns
-
     receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
