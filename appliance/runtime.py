@@ -59,6 +59,7 @@ from appliance.ns.network import NetworkSettings
 from appliance.ns.server import NetworkServer
 from appliance.ns.sqlite_store import SQLiteStore
 from appliance.runtime_extensions import (
+    ApplicationExtension,
     BridgeExtension,
     GatewayExtension,
     describe_backend,
@@ -192,6 +193,8 @@ class Appliance:
         self.application_server = ApplicationServer(repository, self.status)
         self.event_lines = EventLines(time.monotonic, lines_per_s=config.log_event_lines_per_s)
         self.server = NetworkServer(settings, store, self.backends, emit=self._emit)
+        # Backpressure: an application side too far behind stops new uplinks at the entry.
+        self.server.dedup.admit = self.application_server.accepts_uplinks
         self.event_log = EventLog.open(
             config.data_dir, EventLogOptions.from_mapping(config.event_log)
         )
@@ -241,6 +244,7 @@ class Appliance:
         self.context.services["validate_integration"] = self.integrations.validate
         self.context.services["integrations_changed"] = self.integrations.reload
         self.context.extensions["integrations"] = self.integrations
+        self.context.extensions["application"] = ApplicationExtension(self.application_server)
         self.api = build_api(config, self.context)
         self.server.on_stats = self.application_server.gateway_stats
         self.context.extensions["gateways"] = GatewayExtension(

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from appliance.app.service import MAX_BACKLOG, ApplicationServer
 from appliance.bridge import BridgeLogEvent, UpstreamBridge
 from appliance.lorawan.identifiers import EUI64
 from hal.backend import Backend
@@ -66,6 +67,39 @@ class GatewayExtension:
             for g, s in sorted(stats.items())
         ]
         return lines
+
+
+class ApplicationExtension:
+    """The application side's backlog: events the network server produced that its consumers
+    (event log, live stream, integrations) have not had yet."""
+
+    def __init__(self, server: ApplicationServer) -> None:
+        self.server = server
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "backlog": self.server.backlog,
+            "max_backlog": MAX_BACKLOG,
+            "overloads": self.server.overloads,
+            "events_handled": self.server.events_handled,
+            "consumer_errors": self.server.consumer_errors,
+        }
+
+    def metrics(self) -> list[str]:
+        server = self.server
+        return [
+            "# HELP appliance_application_backlog Events waiting for the application side.",
+            "# TYPE appliance_application_backlog gauge",
+            f"appliance_application_backlog {server.backlog}",
+            "# HELP appliance_application_overloads_total Times the backlog was full and the "
+            "network server began refusing uplinks.",
+            "# TYPE appliance_application_overloads_total counter",
+            f"appliance_application_overloads_total {server.overloads}",
+            "# HELP appliance_application_events_total Events handed to the application side's "
+            "consumers.",
+            "# TYPE appliance_application_events_total counter",
+            f"appliance_application_events_total {server.events_handled}",
+        ]
 
 
 def log_bridge_event(event: BridgeLogEvent) -> None:

@@ -32,6 +32,13 @@ GATEWAY_SEEN_INTERVAL_S = 30.0  # last-seen of a gateway is written at most this
 # then serves a whole batch instead of one fsync per event.
 Consumer = Callable[[list[tuple[NSEvent, datetime]]], Awaitable[None]]
 MAX_BATCH = 256
+# Events the application side may hold in memory, not yet handed to its consumers. Beyond
+# this the network server refuses new uplinks until half are handled (``accepts_uplinks``):
+# under a sustained overload the appliance then sheds uplinks at its entry, counted and
+# logged, where nothing was stored for them and a device sends a confirmed one again,
+# instead of growing without bound until the kernel kills it with the events it held.
+MAX_BACKLOG = 4_096
+RESUME_BACKLOG = MAX_BACKLOG // 2
 
 
 def _wall() -> datetime:
@@ -59,8 +66,37 @@ class ApplicationServer:
         self.latest_stats: dict[EUI64, dict[str, Any]] = {}
         self.events_handled = 0
         self.consumer_errors = 0
+        self.overloads = 0  # times the backlog reached MAX_BACKLOG
+        self._refusing = False
 
     # --- the network server's sink ---------------------------------------------------------
+
+    @property
+    def backlog(self) -> int:
+        """Events received and not yet handed to the consumers."""
+        return len(self._queue)
+
+    def accepts_uplinks(self) -> bool:
+        """Whether the network server may take a new uplink: False from MAX_BACKLOG queued
+        events until the backlog is down to RESUME_BACKLOG (so that it does not flap), each
+        change said in one log line."""
+        queued = len(self._queue)
+        if self._refusing:
+            if queued > RESUME_BACKLOG:
+                return False
+            self._refusing = False
+            log.warning("application side caught up (%d events queued): uplinks accepted", queued)
+            return True
+        if queued < MAX_BACKLOG:
+            return True
+        self._refusing = True
+        self.overloads += 1
+        log.warning(
+            "application side is %d events behind: new uplinks are refused (counted as "
+            "'overloaded') until it catches up",
+            queued,
+        )
+        return False
 
     def handle(self, event: NSEvent) -> None:
         at = self.now()

@@ -7,12 +7,16 @@ LinkCheckAns. Sans-IO: the caller passes ``now_ns`` and asks what is due.
 
 Memory is bounded: at most ``max_pending`` frames may be open at once (beyond that new frames
 are refused and counted), and a frame keeps at most one reception per gateway (the strongest).
+``admit``, when set, is asked before a new frame opens a window: False refuses it, counted as
+``overloaded`` (the appliance sets it to its application side's backlog check). Copies of a
+frame already open are always merged: the uplink was accepted.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from appliance.lorawan.identifiers import EUI64
@@ -49,6 +53,7 @@ class Deduplicator:
         self._open: dict[tuple[bytes, int], _Open] = {}
         self._deadlines: list[tuple[int, bytes, int]] = []
         self.drop_counts: Counter[str] = Counter()
+        self.admit: Callable[[], bool] | None = None
 
     def add(self, frame: UplinkFrame, now_ns: int) -> bool:
         """Record one reception; True when it opened a new window (the first copy)."""
@@ -61,6 +66,9 @@ class Deduplicator:
         if entry is None:
             if len(self._open) >= self.max_pending:
                 self.drop_counts["dedup_full"] += 1
+                return False
+            if self.admit is not None and not self.admit():
+                self.drop_counts["overloaded"] += 1
                 return False
             entry = self._open[key] = _Open(frame.tx_info, now_ns)
             heapq.heappush(self._deadlines, (now_ns + self.window_ns, *key))

@@ -160,11 +160,13 @@ def test_system_status_health_metrics_and_openapi(api: httpx.Client) -> None:
     backends = status["parts"]["gateways"]["backends"]
     assert [b["name"] for b in backends] == ["semtech-udp"]
     assert "integrations" in status["parts"]
+    assert status["parts"]["application"]["backlog"] == 0
     assert status["diskFreeBytes"] > 0
     metrics = api.get("/metrics")
     assert metrics.status_code == 200
     assert "appliance_uplinks_total" in metrics.text
     assert "appliance_devices " in metrics.text
+    assert "appliance_application_backlog 0" in metrics.text
     document = api.get("/openapi.json").json()
     assert "/api/devices/{dev_eui}/queue" in document["paths"]
     assert api.get("/docs").status_code == 200

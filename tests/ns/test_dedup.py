@@ -70,3 +70,19 @@ def test_bad_crc_and_overflow_are_counted_not_kept() -> None:
     assert not dedup.add(_frame(b"c", 1, 1.0), 0)
     assert dedup.drop_counts == {"crc_not_ok": 1, "dedup_full": 1}
     assert len(dedup.due(200 * MS)) == 2
+
+
+def test_an_overloaded_appliance_refuses_new_frames_but_merges_copies_of_accepted_ones() -> None:
+    dedup = Deduplicator(200 * MS)
+    admitting = [True]
+    dedup.admit = lambda: admitting[0]
+    assert dedup.add(_frame(b"a", 1, 1.0), 0)
+    admitting[0] = False
+    assert not dedup.add(_frame(b"b", 1, 1.0), 10 * MS)  # refused: counted, nothing kept
+    assert not dedup.add(_frame(b"a", 2, 7.0), 20 * MS)  # a copy of an accepted frame
+    assert dedup.drop_counts == {"overloaded": 1}
+    (uplink,) = dedup.due(1_000 * MS)
+    assert uplink.phy_payload == b"a"
+    assert [int(rx.gateway_id) for rx in uplink.rx_info] == [2, 1]
+    admitting[0] = True
+    assert dedup.add(_frame(b"b", 1, 1.0), 1_100 * MS)  # sent again once there is room
