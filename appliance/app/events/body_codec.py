@@ -32,6 +32,13 @@ DICTIONARIES_TABLE: Final = (
 )
 _MARK: Final = 0
 _LEVEL: Final = 3  # as fast as 1 here (the dictionary does most of the work), 5 % smaller
+# An 8 KiB window and a small hash table: setting up zlib's default state (32 KiB window,
+# memLevel 8, about 260 KiB to allocate and clear) cost about 55 of the 63 µs a 600-byte
+# body took to pack on the test machine, twice or three times per uplink (frame log, event
+# log, outbox). A body and its dictionary are a few hundred bytes, so the output is the same
+# size (8 µs). Inflating with the default 32 KiB window reads it, and every older row.
+_WINDOW_BITS: Final = -13  # raw deflate
+_MEM_LEVEL: Final = 5
 
 
 def _varint(value: int) -> bytes:
@@ -77,7 +84,9 @@ class BodyCodec:
             prefix, dictionary = bytes([_MARK]) + _varint(new[0]), new[1]
         else:
             prefix, dictionary = known
-        deflate = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15, zdict=dictionary)
+        deflate = zlib.compressobj(
+            _LEVEL, zlib.DEFLATED, _WINDOW_BITS, _MEM_LEVEL, zdict=dictionary
+        )
         packed = prefix + deflate.compress(body) + deflate.flush()
         # As it is when that is shorter, unless it would read as packed (never a protobuf).
         return body if len(body) <= len(packed) and body[:1] != bytes([_MARK]) else packed

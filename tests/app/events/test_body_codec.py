@@ -103,3 +103,24 @@ def test_bodies_that_cannot_be_unpacked_say_why(tmp_path: Path) -> None:
     inflate = zlib.decompressobj(-15, zdict=dictionary)
     assert inflate.decompress(packed[2:]) == body
     db.close()
+
+
+def test_rows_packed_with_the_full_window_of_earlier_versions_still_read(tmp_path: Path) -> None:
+    """Earlier versions deflated with zlib's default 32 KiB window; bodies are now packed with
+    a small one (far cheaper to set up) and both read back, also bodies and dictionaries
+    larger than the small window."""
+    db = _database(tmp_path / "x.db")
+    codec = BodyCodec.load(db)
+    first = up(1).to_bytes() + os.urandom(9_000) + up(2).to_bytes()
+    codec.pack("up", first)  # the dictionary: larger than the 8 KiB window
+    _commit(codec, db)
+    dictionary_id = 1
+    later_bodies = [up(f_cnt).to_bytes() + first[-12_000:] for f_cnt in (3, 4)]
+    for body in later_bodies:
+        stored = codec.pack("up", body)
+        assert len(stored) <= len(body)  # packed, or as it is when that is not shorter
+        assert codec.unpack(stored) == body
+        deflate = zlib.compressobj(3, zlib.DEFLATED, -15, zdict=first)
+        older = bytes([0, dictionary_id]) + deflate.compress(body) + deflate.flush()
+        assert codec.unpack(older) == body
+    db.close()
