@@ -173,6 +173,8 @@ async def test_a_failing_url_does_not_hold_back_another(tmp_path: Path, caplog: 
         try:
             await integrations.record([up(f) for f in range(1, 11)])
             await wait_until(lambda: len(good.requests) == 10, "the good endpoint")
+            # Counted once the client has read the replies, a moment after the server saw them.
+            await wait_until(lambda: _target(integrations, 1)["delivered"] == 10, "its count")
             await wait_until(lambda: _target(integrations, 0)["errors"], "the bad one's errors")
             assert _target(integrations, 0)["backlog"] == 10
         finally:
