@@ -112,6 +112,12 @@ class GroupCommitter:
         self._hurry: asyncio.Future[None] | None = None
         self._rows_since_checkpoint = 0
         self.stats = CommitStats()
+        # Moves of devices between DevAddrs (a join, a new session): ``addr_epoch`` changes
+        # when a batch with one is taken for writing and again once it is written, and
+        # ``addr_moving`` is True in between, so a reader caching "which devices have this
+        # DevAddr" knows when its answers may be out of date.
+        self.addr_epoch = 0
+        self.addr_moving = False
 
     # --- writes ------------------------------------------------------------------------------
 
@@ -214,6 +220,10 @@ class GroupCommitter:
                 self._urgent = False
                 batch, waiters = self.pending, self._waiters
                 self.pending, self._waiters, self._pending_by_addr = {}, [], {}
+                moves = any(w.new_dev_addr and w.session is not None for w in batch.values())
+                if moves:
+                    self.addr_epoch += 1
+                    self.addr_moving = True
                 try:
                     await asyncio.to_thread(self._write, batch)
                 except Exception as exc:  # the callers learn of it; the writer carries on
@@ -221,6 +231,10 @@ class GroupCommitter:
                         if not waiter.done():
                             waiter.set_exception(exc)
                     continue
+                finally:
+                    if moves:
+                        self.addr_epoch += 1
+                        self.addr_moving = False
                 self._last_batch, self._last_durable = batch, loop.time()
                 for waiter in waiters:
                     if not waiter.done():

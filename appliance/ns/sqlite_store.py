@@ -85,6 +85,12 @@ class SQLiteStore(ManagementMixin, QueueMixin):
         # The stored DevAddr of each session handed out and not saved back yet: a session
         # saved with the same one leaves the devices row (and its index) untouched.
         self._handed_addr: dict[str, str] = {}
+        # Which devices each DevAddr names (also none: a foreign network's device heard by
+        # our gateways), as the devices table says: one indexed query per uplink saved.
+        # Forgotten whole on any management write and whenever the group committer moves a
+        # device to another DevAddr (``addr_epoch``); not filled while it does.
+        self._addr_devices: dict[str, tuple[str, ...]] = {}
+        self._addr_epoch = 0
         self._hits = self._misses = self._direct_commits = 0
         self._miss_rate = 0.0  # of recent session lookups (a moving average)
         try:
@@ -162,12 +168,14 @@ class SQLiteStore(ManagementMixin, QueueMixin):
         self._settings.take(key)
         self._cached_sessions.take(key)
         self._handed_addr.pop(key, None)
+        self._addr_devices.clear()  # its DevAddr may have changed (or it is gone)
 
     def clear_caches(self) -> None:
         """Forget every cached session and device setting (they are read again as needed)."""
         self._cached_sessions.clear()
         self._settings.clear()
         self._handed_addr.clear()
+        self._addr_devices.clear()
 
     def _invalidate_profile(self, profile_id: uuid.UUID) -> None:
         """A management write changed or removed this profile."""
@@ -311,7 +319,7 @@ class SQLiteStore(ManagementMixin, QueueMixin):
         found = []
         if self._miss_rate < 0.5:
             # Most sessions are cached: the DevAddr index alone names the devices.
-            for (dev_eui,) in self._db.execute(DEV_EUIS_BY_ADDR, (addr,)).fetchall():
+            for dev_eui in self._devices_of_addr(addr):
                 write = pending.get(dev_eui)
                 if write is not None and write.session is not None:
                     continue  # a newer session waits for its commit: found below by DevAddr
@@ -336,6 +344,20 @@ class SQLiteStore(ManagementMixin, QueueMixin):
             if session is not None:
                 found.append((EUI64(bytes.fromhex(dev_eui)), session))
         return found
+
+    def _devices_of_addr(self, addr: str) -> tuple[str, ...]:
+        committer = self._sessions
+        if self._addr_epoch != committer.addr_epoch:
+            self._addr_devices.clear()
+            self._addr_epoch = committer.addr_epoch
+        devices = self._addr_devices.get(addr)
+        if devices is None:
+            devices = tuple(row[0] for row in self._db.execute(DEV_EUIS_BY_ADDR, (addr,)))
+            if not committer.addr_moving:
+                if len(self._addr_devices) >= self.tuning.cache_sessions:
+                    self._addr_devices.clear()
+                self._addr_devices[addr] = devices
+        return devices
 
     def _stored_session(self, dev_eui: str) -> bytes | None:
         """The sealed session as stored. The device's settings come along in the same query

@@ -132,3 +132,56 @@ async def test_queued_downlinks_are_found_however_they_were_queued(tmp_path: Pat
         assert (await reopened.next_queue_item(devices[0], 0))[0] == again
     finally:
         reopened.close()
+
+
+async def test_devices_by_dev_addr_follow_joins_additions_and_removals(tmp_path: Path) -> None:
+    """The DevAddr -> devices answers are kept in memory (one query per uplink saved); every
+    change of the devices table shows in the next lookup."""
+    store, devices = await _store(tmp_path, StoreTuning())
+    queries: list[str] = []
+    store._db.set_trace_callback(queries.append)
+
+    async def found(addr: DevAddr) -> list[str]:
+        return sorted(str(dev_eui) for dev_eui, _ in await store.sessions_by_dev_addr(addr))
+
+    async def saved_back(addr: DevAddr) -> None:
+        for dev_eui, session in await store.sessions_by_dev_addr(addr):
+            await store.save_session(dev_eui, session)
+
+    try:
+        foreign = DevAddr(0x01020304)  # another network's device heard by our gateways
+        assert await found(SHARED) == [str(d) for d in devices[:3]]
+        await saved_back(SHARED)
+        assert await found(foreign) == []
+        queries.clear()
+        for _ in range(3):
+            await saved_back(SHARED)
+            assert await found(foreign) == []
+        assert not [q for q in queries if "dev_addr = " in q]  # answered from memory
+        # A join moves device 0 from SHARED to a new DevAddr.
+        moved = DevAddr(0x26000100)
+        await store.activate(devices[0], _session(moved, 0), dev_nonce=1, join_nonce=1)
+        assert await found(moved) == [str(devices[0])]
+        await store._sessions.flush()
+        assert await found(moved) == [str(devices[0])]
+        assert await found(SHARED) == [str(devices[1]), str(devices[2])]
+        # A device added with the foreign DevAddr (known to have none), then removed.
+        assert await found(foreign) == []
+        profile_id, application = uuid.UUID(int=1), uuid.UUID(int=2)
+        await store.add_devices(
+            [
+                Device(
+                    EUI64(50),
+                    EUI64(99),
+                    "new",
+                    profile_id,
+                    application,
+                    session=_session(foreign, 0),
+                )
+            ]
+        )
+        assert await found(foreign) == [str(EUI64(50))]
+        await store.delete_device(EUI64(50))
+        assert await found(foreign) == []
+    finally:
+        store.close()
