@@ -13,13 +13,17 @@ def _ms(figures: dict[str, float]) -> str:
 
 def phase_line(report: Report, phase: PhaseResult) -> str:
     p = phase.phase
-    lost = phase.frames - phase.events
+    # Refused at the entry when overloaded, dropped by the kernel, or still on their way
+    # when the drain ended: the reasons follow in the line.
+    undelivered = phase.frames - phase.events
     text = (
         f"system {p.name}: {report.devices:,} devices, {report.gateways} gateways, "
         f"{p.rate:,.0f}/s offered for {p.seconds:g} s: "
     )
     if report.sink != "none":
-        text += f"{phase.throughput:,.0f} up events/s via {report.sink}, {lost} lost; "
+        text += (
+            f"{phase.throughput:,.0f} up events/s via {report.sink}, {undelivered} not delivered; "
+        )
     text += f"network server accepted {phase.accepted:,} ({phase.ns_throughput:,.0f}/s)"
     if report.sink != "none":
         text += f"; up latency {_ms(phase.latency_ms)} (dedup {report.dedup_window_ms} ms)"
