@@ -37,7 +37,7 @@ from appliance.bridge import (
     parse_bridge_config,
 )
 from appliance.codecs import CodecError, CodecRunner, CodecSpec
-from appliance.config import DEFAULT_SUB_BAND, ApplianceConfig
+from appliance.config import ApplianceConfig
 from appliance.event_lines import EventLines
 from appliance.integrations import (
     IntegrationManager,
@@ -45,9 +45,7 @@ from appliance.integrations import (
     outbox_limits_from_mapping,
     parse_global_mqtt,
 )
-from appliance.lorawan.identifiers import EUI64, NetID
-from appliance.lorawan.regions import get_region
-from appliance.lorawan.regions.fixed import FixedChannelPlan
+from appliance.lorawan.identifiers import EUI64
 from appliance.ns import collector
 from appliance.ns.device import Device
 from appliance.ns.downlink.data import QueueItem
@@ -55,7 +53,6 @@ from appliance.ns.events import (
     LogEvent,
     NSEvent,
 )
-from appliance.ns.network import NetworkSettings
 from appliance.ns.server import NetworkServer
 from appliance.ns.sqlite_store import SQLiteStore
 from appliance.runtime_extensions import (
@@ -65,16 +62,12 @@ from appliance.runtime_extensions import (
     describe_backend,
     log_bridge_event,
 )
+from appliance.runtime_setup import configured_backends, network_settings
 from appliance.service import ServiceNotifier, run_watchdog
 from appliance.simulation.fleet import Fleet
 from appliance.simulation.provision import SIMULATED_APPLICATION_ID, provision
-from hal.backend import Backend
-from hal.basic_station import BasicStationBackend, parse_options
 from hal.model import GatewayStats, UplinkFrame
-from hal.registry import create_backend
-from hal.semtech_udp import SemtechUDPBackend
 from hal.virtual_radio import VirtualRadioBackend, create_virtual_radio
-from hal.virtual_radio.backend import EU868_EXTRA_FREQUENCIES
 
 log = logging.getLogger("appliance")
 API_URL_FILE = "api.url"
@@ -92,20 +85,6 @@ def prepare_data_dir(config: ApplianceConfig) -> None:
         raise DataDirError(f"cannot use data directory {config.data_dir}: {exc.strerror}") from None
 
 
-def network_settings(config: ApplianceConfig) -> NetworkSettings:
-    region = get_region(config.region)
-    fixed = isinstance(region.channel_plan, FixedChannelPlan)
-    return NetworkSettings(
-        net_id=NetID(config.net_id),
-        region_name=region.name,
-        extra_channels=EU868_EXTRA_FREQUENCIES if region.name == "EU868" else (),
-        enabled_sub_band=DEFAULT_SUB_BAND if fixed else None,
-        dedup_window_ms=config.dedup_window_ms,
-        downlink_wait_ms=config.downlink_wait_ms,
-        **config.network,
-    )
-
-
 async def _drive_fleet(fleet: Fleet, radio: VirtualRadioBackend) -> None:
     """Let simulated devices transmit when they are due, on the real clock."""
     while True:
@@ -114,19 +93,6 @@ async def _drive_fleet(fleet: Fleet, radio: VirtualRadioBackend) -> None:
         wakeup = fleet.next_wakeup_ns()
         delay = 1.0 if wakeup is None else min(max(wakeup - radio.now_ns(), 0) / 1e9, 1.0)
         await asyncio.sleep(delay)
-
-
-def configured_backends(config: ApplianceConfig, settings: NetworkSettings) -> list[Backend]:
-    backends: list[Backend] = []
-    if config.udp_bind:
-        backends.append(SemtechUDPBackend({"bind": config.udp_bind}))
-    if config.basic_station_bind:
-        station_options = {"bind": config.basic_station_bind, "region": settings.region_name}
-        backends.append(BasicStationBackend(parse_options(station_options)))
-    for options in config.backends:
-        settings_for_kind = {k: v for k, v in options.items() if k != "kind"}
-        backends.append(create_backend(str(options["kind"]), settings_for_kind))
-    return backends
 
 
 def build_api(config: ApplianceConfig, context: APIContext) -> APIServer | None:
