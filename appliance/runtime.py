@@ -328,6 +328,11 @@ class Appliance:
             raise APIError(422, f"object: {error}") from None
         return result.data, result.f_port or f_port
 
+    def _frame_path_healthy(self) -> bool:
+        # The application side counts: with its worker gone, its backlog fills and the
+        # network server refuses every uplink (backpressure), so systemd should restart.
+        return self.server.healthy() and self.application_server.running()
+
     def _emit(self, event: NSEvent) -> None:
         self.event_lines(event)
         self.application_server.handle(event)
@@ -378,7 +383,7 @@ class Appliance:
         if self._notifier is not None:
             self._notifier.ready(f"serving region {self.settings.region_name}")
             watchdog = asyncio.create_task(
-                run_watchdog(self._notifier, self.server.healthy), name="systemd-watchdog"
+                run_watchdog(self._notifier, self._frame_path_healthy), name="systemd-watchdog"
             )
             self._started.append(_Part("watchdog", _noop, _cancelling(watchdog)))
         config = self.config

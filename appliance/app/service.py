@@ -165,6 +165,10 @@ class ApplicationServer:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="application-server")
 
+    def running(self) -> bool:
+        """The worker that hands events to the consumers is alive."""
+        return self._task is not None and not self._task.done()
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()

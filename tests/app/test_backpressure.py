@@ -69,3 +69,19 @@ async def test_a_full_backlog_refuses_uplinks_until_half_is_handled(
         assert f"appliance_application_events_total {MAX_BACKLOG}" in metrics
     finally:
         store.close()
+
+
+async def test_the_worker_counts_as_running_only_while_it_runs(tmp_path: Path) -> None:
+    """The systemd watchdog asks this too: with the worker gone, the backlog fills and the
+    network server would refuse every uplink."""
+    store = SQLiteStore.open(tmp_path)
+    try:
+        repository = Repository(store.connection)
+        server = ApplicationServer(repository, StatusTracker(repository), now=lambda: START)
+        assert not server.running()
+        await server.start()
+        assert server.running()
+        await server.stop()
+        assert not server.running()
+    finally:
+        store.close()
