@@ -32,6 +32,8 @@ class ApplianceConfig:
     udp_bind: str = "0.0.0.0:1700"  # Semtech UDP packet forwarders; "" turns it off
     basic_station_bind: str = "0.0.0.0:3001"  # LoRa Basics Station; "" turns it off
     simulate: int = 0  # simulated devices on a virtual radio
+    # Check every page of appliance.db at start even when a clean stop left it unchanged.
+    check_database: bool = False
     dedup_window_ms: int = 200
     downlink_wait_ms: int = 100
     # More backends by kind, e.g. [[backends]] kind = "concentratord" (docs/running.md).
@@ -146,6 +148,7 @@ class ApplianceConfig:
 _TYPES: dict[str, type] = {
     "data_dir": str,
     "simulate": int,
+    "check_database": bool,
     "dedup_window_ms": int,
     "downlink_wait_ms": int,
     "backends": list,
@@ -213,10 +216,13 @@ def _from_document(document: dict[str, Any], path: Path) -> dict[str, Any]:
         if key not in known:
             raise ConfigError(f"{path}: unknown key {key!r} (known: {', '.join(sorted(known))})")
         expected = _TYPES.get(key, str)
-        if not isinstance(value, expected) or isinstance(value, bool):
-            wanted = {int: "an integer", list: "a list of tables", dict: "a table"}.get(
-                expected, "a string"
-            )
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+            wanted = {
+                int: "an integer",
+                bool: "true or false",
+                list: "a list of tables",
+                dict: "a table",
+            }.get(expected, "a string")
             raise ConfigError(f"{path}: {key} must be {wanted}, got {type(value).__name__}")
         if isinstance(value, list):
             if not all(isinstance(entry, dict) for entry in value):

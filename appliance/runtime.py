@@ -139,7 +139,7 @@ class Appliance:
     async def build(self) -> None:
         config, settings = self.config, self.settings
         prepare_data_dir(config)
-        self.store = store = SQLiteStore.open(config.data_dir)
+        self.store = store = SQLiteStore.open(config.data_dir, check=config.check_database)
         self.backends = configured_backends(config, settings)
         self.radio: VirtualRadioBackend | None = None
         self.fleet: Fleet | None = None

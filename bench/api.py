@@ -38,6 +38,7 @@ from appliance.ns.device import Device
 from appliance.ns.events import Metrics
 from appliance.ns.network import NetworkSettings
 from appliance.ns.profile import DeviceProfile
+from appliance.ns.sqlite_rows import device_to_json
 from bench.codecs import LatencyResult
 from bench.protocol import Result
 
@@ -63,9 +64,7 @@ async def _serve(directory: Path, devices: int) -> _Served:
         (
             eui,
             "0000000000000000",
-            sqlite_store._device_to_json(
-                Device(EUI64(eui), EUI64(0), f"device {index}", profile.id, app.id)
-            ),
+            device_to_json(Device(EUI64(eui), EUI64(0), f"device {index}", profile.id, app.id)),
         )
         for index, eui in enumerate(euis)
     ]

@@ -66,6 +66,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="N",
         help="run N simulated devices on a virtual radio (default 0)",
     )
+    parser.add_argument(
+        "--check-database",
+        action="store_const",
+        const=True,
+        help="check every page of appliance.db before starting, even when the last stop "
+        "was clean (default: only after a crash, a kill or a change from outside)",
+    )
     parser.set_defaults(handler=_run)
 
 
@@ -78,6 +85,7 @@ def _run(args: argparse.Namespace) -> int:
         "udp_bind": args.udp_bind,
         "basic_station_bind": args.basic_station_bind,
         "simulate": args.simulate,
+        "check_database": args.check_database,
         "api_bind": args.api_bind,
         "mqtt_url": args.mqtt_url,
     }

@@ -22,6 +22,25 @@ from typing import Any, Final, Generic, TypeVar
 from appliance.lorawan.identifiers import EUI64
 from appliance.ns.device import Device
 from appliance.ns.profile import DeviceProfile, MACVersion, RegParamsRevision
+from appliance.sqlite_wear import SECURE_DELETE_FAST
+
+# A new database gets small pages: a session update rewrites one page per commit, and 512
+# bytes hold a session with a full ADR history. Existing databases keep theirs.
+NEW_DATABASE_PAGE_SIZE: Final = 512
+
+
+def connect_store(path: Path) -> tuple[sqlite3.Connection, int]:
+    """The store's own connection to ``path``, set up, and the file's page size."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.row_factory = sqlite3.Row
+    # Only takes effect while the file is still empty (a new database).
+    db.execute(f"PRAGMA page_size={NEW_DATABASE_PAGE_SIZE}")
+    db.execute("PRAGMA journal_mode=WAL")
+    # FULL: a committed counter survives a power cut, not only a process crash.
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA busy_timeout=10000")
+    db.execute(SECURE_DELETE_FAST)
+    return db, int(db.execute("PRAGMA page_size").fetchone()[0])
 
 
 def profile_to_json(profile: DeviceProfile) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Final
 
 from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr
-from appliance.ns import session_codec
+from appliance.ns import clean_stop, session_codec
 from appliance.ns.device import Device, RootKeys
 from appliance.ns.group_commit import GroupCommitter
 from appliance.ns.migrations import SCHEMA_VERSION, migrate
@@ -37,6 +37,7 @@ from appliance.ns.sqlite_rows import (
     DEV_EUIS_BY_ADDR,
     DEVICES_BY_ADDR,
     Bounded,
+    connect_store,
     device_to_json,
     holds_secrets,
     profile_from_json,
@@ -45,11 +46,7 @@ from appliance.ns.sqlite_rows import (
 )
 from appliance.ns.store_tuning import StoreStats, StoreTuning
 from appliance.ns.uplink.join import DevNonceHistory
-from appliance.sqlite_wear import SECURE_DELETE_FAST
 
-# A new database gets small pages: a session update rewrites one page per commit, and 512
-# bytes hold a session with a full ADR history. Existing databases keep theirs.
-NEW_DATABASE_PAGE_SIZE: Final = 512
 # What a sessions row holds besides the encoded session, and what SQLite keeps of a page for
 # itself: a row longer than the page size less this spills into an overflow page (SQLite's
 # largest local payload of a table leaf is the usable size - 35; then the record header, the
@@ -65,17 +62,24 @@ class DuplicateError(StoreError):
     """A record with that identity exists already."""
 
 
-# Older names of the row formats, used by the API benchmark.
-_device_to_json = device_to_json
-_profile_from_json = profile_from_json
-
-
 class SQLiteStore(ManagementMixin, QueueMixin):
     """``NSStore`` on one SQLite file. Reads run on the caller's thread; the hot path's
     writes are group-committed in a worker thread."""
 
-    def __init__(self, path: Path, secrets: SecretBox, tuning: StoreTuning | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        secrets: SecretBox,
+        tuning: StoreTuning | None = None,
+        *,
+        check: bool = False,
+        vouched: bool = False,
+    ) -> None:
+        """``check``: read every page at start even if a clean stop vouches for the file
+        (``vouched``: its stamp was taken already, see ``open``)."""
         self.path = path
+        # Taken before connecting: from here on only this store's clean stop may vouch.
+        self._vouched = (clean_stop.take(path) or vouched) and not check
         self._secrets = secrets
         self.tuning = tuning = tuning or StoreTuning()
         # Profiles change rarely and are read on every uplink.
@@ -94,22 +98,13 @@ class SQLiteStore(ManagementMixin, QueueMixin):
         self._hits = self._misses = self._direct_commits = 0
         self._miss_rate = 0.0  # of recent session lookups (a moving average)
         try:
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._db.row_factory = sqlite3.Row
-            # Only takes effect while the file is still empty (a new database).
-            self._db.execute(f"PRAGMA page_size={NEW_DATABASE_PAGE_SIZE}")
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # FULL: a committed counter survives a power cut, not only a process crash.
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA busy_timeout=10000")
-            self._db.execute(SECURE_DELETE_FAST)
-            # The group committer checkpoints; this connection only when the WAL grows far
-            # beyond that (no session traffic at all), and it keeps the file from staying big.
-            page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
+            self._db, page_size = connect_store(path)
             # A session update writes about one page (plus its WAL frame header).
             checkpoint_rows = max(tuning.checkpoint_wal_bytes // (page_size + 24), 100)
             # Deflate (7 us) only a session that would otherwise spill out of its page.
             self._deflate_above = page_size - _ROW_OVERHEAD if tuning.deflate_sessions else None
+            # The group committer checkpoints; this connection only when the WAL grows far
+            # beyond that (no session traffic at all), and it keeps the file from staying big.
             self._db.execute(f"PRAGMA wal_autocheckpoint={4 * checkpoint_rows}")
             self._db.execute(f"PRAGMA journal_size_limit={2 * tuning.checkpoint_wal_bytes}")
             self._migrate()
@@ -128,19 +123,23 @@ class SQLiteStore(ManagementMixin, QueueMixin):
             ) from None
 
     @classmethod
-    def open(cls, data_dir: Path, tuning: StoreTuning | None = None) -> SQLiteStore:
+    def open(
+        cls, data_dir: Path, tuning: StoreTuning | None = None, *, check: bool = False
+    ) -> SQLiteStore:
         """The store of a data directory with its secret key (created on first start)."""
         path = data_dir / "appliance.db"
+        vouched = clean_stop.take(path)  # before holds_secrets leaves a log file behind
         try:
             secrets = SecretBox.open_or_create(data_dir, must_exist=holds_secrets(path))
         except SecretsError as exc:
             raise StoreError(str(exc)) from None
-        return cls(path, secrets, tuning)
+        return cls(path, secrets, tuning, check=check, vouched=vouched)
 
     def close(self) -> None:
         """Close the connections; every write that returned is durable already."""
         self._sessions.close()
         self._db.close()
+        clean_stop.stamp(self.path)
 
     async def aclose(self) -> None:
         await self._sessions.idle()
@@ -260,9 +259,8 @@ class SQLiteStore(ManagementMixin, QueueMixin):
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path} was written by a newer version (schema {version})")
         # Check before migrating: a damaged file must be left exactly as it was found.
-        check = str(self._db.execute("PRAGMA quick_check").fetchone()[0])
-        if check != "ok":
-            first = check.splitlines()[0] if check else "unknown damage"
+        first = clean_stop.damage(self._db, self.path, vouched=self._vouched)
+        if first is not None:
             raise StoreError(
                 f"{self.path}: not a usable database (damaged: {first}); restore it from a "
                 "backup or move it away to start empty"
