@@ -36,6 +36,8 @@ class ApplianceConfig:
     check_database: bool = False
     dedup_window_ms: int = 200
     downlink_wait_ms: int = 100
+    # Uplink events waiting for the application side before new uplinks are refused.
+    max_application_backlog: int = 4096
     # More backends by kind, e.g. [[backends]] kind = "concentratord" (docs/running.md).
     backends: tuple[dict[str, Any], ...] = ()
     # The REST API and live stream; loopback only unless told otherwise. "" turns it off.
@@ -73,6 +75,10 @@ class ApplianceConfig:
             value = getattr(self, name)
             if not 0 <= value <= 100_000:
                 raise ConfigError(f"{name}: must be 0..100000, got {value}")
+        if not 16 <= self.max_application_backlog <= 1_000_000:
+            raise ConfigError(
+                f"max_application_backlog: must be 16..1000000, got {self.max_application_backlog}"
+            )
         self._check_network()
         self._check_bridge()
         self._check_integrations()
@@ -151,6 +157,7 @@ _TYPES: dict[str, type] = {
     "check_database": bool,
     "dedup_window_ms": int,
     "downlink_wait_ms": int,
+    "max_application_backlog": int,
     "backends": list,
     "bridge": dict,
     "network": dict,

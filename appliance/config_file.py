@@ -35,6 +35,8 @@ EDITABLE = frozenset(
         "network",
         "dedup_window_ms",
         "downlink_wait_ms",
+        "max_application_backlog",
+        "check_database",
         "backends",
         "bridge",
     }

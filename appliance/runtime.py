@@ -156,7 +156,9 @@ class Appliance:
                 datetime.now(UTC),
             )
         self.status = StatusTracker(repository, database=store.path)
-        self.application_server = ApplicationServer(repository, self.status)
+        self.application_server = ApplicationServer(
+            repository, self.status, max_backlog=config.max_application_backlog
+        )
         self.event_lines = EventLines(time.monotonic, lines_per_s=config.log_event_lines_per_s)
         self.server = NetworkServer(settings, store, self.backends, emit=self._emit)
         # Backpressure: an application side too far behind stops new uplinks at the entry.

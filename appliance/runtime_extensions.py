@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from appliance.app.service import MAX_BACKLOG, ApplicationServer
+from appliance.app.service import ApplicationServer
 from appliance.bridge import BridgeLogEvent, UpstreamBridge
 from appliance.lorawan.identifiers import EUI64
 from hal.backend import Backend
@@ -79,7 +79,7 @@ class ApplicationExtension:
     def status(self) -> dict[str, Any]:
         return {
             "backlog": self.server.backlog,
-            "max_backlog": MAX_BACKLOG,
+            "max_backlog": self.server.max_backlog,
             "overloads": self.server.overloads,
             "events_handled": self.server.events_handled,
             "consumer_errors": self.server.consumer_errors,

@@ -111,6 +111,8 @@ def test_config_file_is_read_and_overridden_by_options(tmp_path: Path) -> None:
         ("region = 5\n", "region must be a string"),
         ("region = \n", "not valid TOML"),
         ('log_level = "loud"\n', "log_level"),
+        ("max_application_backlog = 8\n", "max_application_backlog: must be 16..1000000, got 8"),
+        ('check_database = "yes"\n', "check_database must be true or false, got str"),
     ],
 )
 def test_bad_config_is_one_line_and_exit_2(tmp_path: Path, content: str, fragment: str) -> None:

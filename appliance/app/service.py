@@ -37,8 +37,8 @@ MAX_BATCH = 256
 # under a sustained overload the appliance then sheds uplinks at its entry, counted and
 # logged, where nothing was stored for them and a device sends a confirmed one again,
 # instead of growing without bound until the kernel kills it with the events it held.
+# The default; ``max_application_backlog`` in appliance.toml sets another.
 MAX_BACKLOG = 4_096
-RESUME_BACKLOG = MAX_BACKLOG // 2
 
 
 def _wall() -> datetime:
@@ -53,8 +53,11 @@ class ApplicationServer:
         *,
         now: Callable[[], datetime] = _wall,
         monotonic: Callable[[], float] = time.monotonic,
+        max_backlog: int = MAX_BACKLOG,
     ) -> None:
         self.repository = repository
+        self.max_backlog = max_backlog
+        self.resume_backlog = max_backlog // 2
         self.status = status
         self.now = now
         self.monotonic = monotonic
@@ -66,7 +69,7 @@ class ApplicationServer:
         self.latest_stats: dict[EUI64, dict[str, Any]] = {}
         self.events_handled = 0
         self.consumer_errors = 0
-        self.overloads = 0  # times the backlog reached MAX_BACKLOG
+        self.overloads = 0  # times the backlog reached max_backlog
         self._refusing = False
 
     # --- the network server's sink ---------------------------------------------------------
@@ -77,17 +80,17 @@ class ApplicationServer:
         return len(self._queue)
 
     def accepts_uplinks(self) -> bool:
-        """Whether the network server may take a new uplink: False from MAX_BACKLOG queued
-        events until the backlog is down to RESUME_BACKLOG (so that it does not flap), each
+        """Whether the network server may take a new uplink: False from ``max_backlog``
+        queued events until half of them are handled (so that it does not flap), each
         change said in one log line."""
         queued = len(self._queue)
         if self._refusing:
-            if queued > RESUME_BACKLOG:
+            if queued > self.resume_backlog:
                 return False
             self._refusing = False
             log.warning("application side caught up (%d events queued): uplinks accepted", queued)
             return True
-        if queued < MAX_BACKLOG:
+        if queued < self.max_backlog:
             return True
         self._refusing = True
         self.overloads += 1

@@ -12,6 +12,8 @@ from tests.appliance_process import Running, running_appliance
 @pytest.fixture(scope="module")
 def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     data_dir: Path = tmp_path_factory.mktemp("appliance")
+    # A setting of its own, to show the file's settings reach the running parts.
+    (data_dir / "appliance.toml").write_text("max_application_backlog = 1000\n")
     with running_appliance(data_dir) as running:
         yield running
 

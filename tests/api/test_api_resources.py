@@ -161,6 +161,7 @@ def test_system_status_health_metrics_and_openapi(api: httpx.Client) -> None:
     assert [b["name"] for b in backends] == ["semtech-udp"]
     assert "integrations" in status["parts"]
     assert status["parts"]["application"]["backlog"] == 0
+    assert status["parts"]["application"]["max_backlog"] == 1000  # from appliance.toml
     assert status["diskFreeBytes"] > 0
     metrics = api.get("/metrics")
     assert metrics.status_code == 200

@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 
 from appliance.app.repository import Repository
-from appliance.app.service import MAX_BACKLOG, RESUME_BACKLOG, ApplicationServer
+from appliance.app.service import MAX_BACKLOG, ApplicationServer
 from appliance.app.status import StatusTracker
 from appliance.lorawan.identifiers import EUI64
 from appliance.ns.events import LogEvent
 from appliance.ns.sqlite_store import SQLiteStore
 from appliance.runtime_extensions import ApplicationExtension
 
+RESUME_BACKLOG = MAX_BACKLOG // 2
 START = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
 
 
@@ -67,6 +68,28 @@ async def test_a_full_backlog_refuses_uplinks_until_half_is_handled(
         assert "appliance_application_backlog 0" in metrics
         assert "appliance_application_overloads_total 1" in metrics
         assert f"appliance_application_events_total {MAX_BACKLOG}" in metrics
+    finally:
+        store.close()
+
+
+async def test_the_backlog_limit_is_a_setting(tmp_path: Path) -> None:
+    store = SQLiteStore.open(tmp_path)
+    try:
+        repository = Repository(store.connection)
+        server = ApplicationServer(
+            repository, StatusTracker(repository), now=lambda: START, max_backlog=64
+        )
+        for number in range(63):
+            server.handle(_event(number))
+        assert server.accepts_uplinks()
+        server.handle(_event(63))
+        assert not server.accepts_uplinks()
+        assert ApplicationExtension(server).status()["max_backlog"] == 64
+        while server.backlog > 33:
+            server._queue.popleft()  # as the worker takes them
+            assert not server.accepts_uplinks()
+        server._queue.popleft()
+        assert server.accepts_uplinks()  # at half: taken again
     finally:
         store.close()
 
