@@ -4,7 +4,9 @@ nothing queued, shared settings values."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 import uuid
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr
 from appliance.lorawan.security import SessionKeys
 from appliance.ns.device import Device
 from appliance.ns.downlink.data import QueueItem
+from appliance.ns.group_commit import DeviceWrite
 from appliance.ns.profile import DeviceProfile, MACVersion
 from appliance.ns.session import DeviceSession
 from appliance.ns.sqlite_store import SQLiteStore
@@ -184,4 +187,42 @@ async def test_devices_by_dev_addr_follow_joins_additions_and_removals(tmp_path:
         await store.delete_device(EUI64(50))
         assert await found(foreign) == []
     finally:
+        store.close()
+
+
+async def test_a_lookup_while_a_move_is_being_written_is_not_remembered(tmp_path: Path) -> None:
+    """The group committer writes in its thread while uplinks go on being looked up: an answer
+    read from the table in the middle of a DevAddr move must not outlive the move."""
+    store, devices = await _store(tmp_path, StoreTuning())
+    committer = store._sessions
+    writing, release = threading.Event(), threading.Event()
+    write = committer._write
+
+    def held_write(batch: dict[str, DeviceWrite]) -> None:
+        writing.set()
+        assert release.wait(10)
+        write(batch)
+
+    async def found(addr: DevAddr) -> list[str]:
+        return sorted(str(dev_eui) for dev_eui, _ in await store.sessions_by_dev_addr(addr))
+
+    try:
+        assert await found(SHARED) == [str(d) for d in devices[:3]]  # remembered from here
+        committer._write = held_write  # type: ignore[method-assign]
+        moved = DevAddr(0x26000100)
+        join = asyncio.create_task(
+            store.activate(devices[0], _session(moved, 0), dev_nonce=1, join_nonce=1)
+        )
+        while not writing.is_set():
+            await asyncio.sleep(0.001)
+        assert committer.addr_moving
+        # Asked mid-write, the table still has device 0 at SHARED.
+        assert str(devices[0]) in await found(SHARED)
+        release.set()
+        await join
+        assert not committer.addr_moving
+        assert await found(SHARED) == [str(devices[1]), str(devices[2])]
+        assert await found(moved) == [str(devices[0])]
+    finally:
+        release.set()
         store.close()
