@@ -95,6 +95,7 @@ class SQLiteStore(ManagementMixin, QueueMixin):
         # device to another DevAddr (``addr_epoch``); not filled while it does.
         self._addr_devices: dict[str, tuple[str, ...]] = {}
         self._addr_epoch = 0
+        self._device_count: int | None = None  # see count_devices
         self._hits = self._misses = self._direct_commits = 0
         self._miss_rate = 0.0  # of recent session lookups (a moving average)
         try:
@@ -168,6 +169,7 @@ class SQLiteStore(ManagementMixin, QueueMixin):
         self._cached_sessions.take(key)
         self._handed_addr.pop(key, None)
         self._addr_devices.clear()  # its DevAddr may have changed (or it is gone)
+        self._device_count = None  # it may be new, or gone
 
     def clear_caches(self) -> None:
         """Forget every cached session and device setting (they are read again as needed)."""
@@ -175,6 +177,7 @@ class SQLiteStore(ManagementMixin, QueueMixin):
         self._settings.clear()
         self._handed_addr.clear()
         self._addr_devices.clear()
+        self._device_count = None
 
     def _invalidate_profile(self, profile_id: uuid.UUID) -> None:
         """A management write changed or removed this profile."""

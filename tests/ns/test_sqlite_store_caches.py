@@ -8,6 +8,7 @@ import asyncio
 import sqlite3
 import threading
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr
@@ -225,4 +226,31 @@ async def test_a_lookup_while_a_move_is_being_written_is_not_remembered(tmp_path
         assert await found(moved) == [str(devices[0])]
     finally:
         release.set()
+        store.close()
+
+
+async def test_the_device_count_is_remembered_until_a_management_write(tmp_path: Path) -> None:
+    """/metrics asks at every scrape; walking 100,000 devices each time stalls the radio."""
+    store, devices = await _store(tmp_path, StoreTuning())
+    queries: list[str] = []
+    store._db.set_trace_callback(queries.append)
+
+    def counts() -> int:
+        return len([q for q in queries if "count(*) FROM devices" in q])
+
+    try:
+        assert await store.count_devices() == 4
+        assert await store.count_devices() == 4
+        assert counts() == 1
+        profile_id, application = uuid.UUID(int=1), uuid.UUID(int=2)
+        await store.add_device(Device(EUI64(60), EUI64(99), "new", profile_id, application))
+        assert await store.count_devices() == 5
+        await store.delete_device(devices[0])
+        assert await store.count_devices() == 4
+        settings = await store.device_settings(devices[1])
+        assert settings is not None
+        await store.update_device(replace(settings, name="renamed"))
+        assert await store.count_devices() == 4
+        assert counts() == 4  # once at first, then once after each write
+    finally:
         store.close()
