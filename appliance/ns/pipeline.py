@@ -38,6 +38,7 @@ from appliance.ns.events import (
 from appliance.ns.keylocks import KeyLocks
 from appliance.ns.network import NetworkSettings
 from appliance.ns.pipeline_joins import JoinHandling
+from appliance.ns.profile import DeviceProfile
 from appliance.ns.radio import data_rate_of
 from appliance.ns.session import PendingMACRequest
 from appliance.ns.store import NSStore
@@ -170,8 +171,7 @@ class Pipeline(JoinHandling):
         )
         outcome = data_flow.process(frame, verdict, uplink, dr=dr, ctx=ctx)
         session = verdict.session
-        timeout_s = self.settings.confirmed_downlink_timeout_s or 2 * profile.uplink_interval_s
-        ack_timeout_ns = timeout_s * 1_000_000_000
+        ack_timeout_ns = self._ack_timeout_ns(profile)
         # The answer is decided before the uplink is stored unless the application gets a
         # moment to add to it: then the uplink's counters and the answer's are stored in one
         # durable write (one fsync on the way from frame to downlink, not two).
@@ -385,6 +385,23 @@ class Pipeline(JoinHandling):
             if ack.sent_item is not None:
                 return True
         return False
+
+    def _ack_timeout_ns(self, profile: DeviceProfile) -> int:
+        timeout_s = self.settings.confirmed_downlink_timeout_s or 2 * profile.uplink_interval_s
+        return int(timeout_s * 1_000_000_000)
+
+    async def rearm_confirmations(self) -> int:
+        """After a start: wait again for the ACKs of the confirmed downlinks sent before it
+        (their timers lived in memory), each for a whole timeout from now, so a device that
+        stays silent still gets its downlink reported unacknowledged. How many there were."""
+        awaited = await self.store.awaited_acks()
+        for dev_eui, f_cnt_down in awaited:
+            device = await self.store.device_settings(dev_eui)
+            profile = None if device is None else await self.store.profile(device.profile_id)
+            if profile is not None:
+                deadline_ns = self.clock() + self._ack_timeout_ns(profile)
+                self.ack_timers.arm(dev_eui, f_cnt_down, deadline_ns)
+        return len(awaited)
 
     async def confirmations_timed_out(self, expired: Sequence[AwaitedAck]) -> None:
         """Report confirmed downlinks whose ACK did not come in time (``ack_timers.due``) as

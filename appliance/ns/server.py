@@ -119,6 +119,9 @@ class NetworkServer:
         self._tasks = [
             asyncio.create_task(self._read(b), name=f"read-{b.name}") for b in self.backends
         ]
+        awaited = await self.pipeline.rearm_confirmations()
+        if awaited:
+            log.info("waiting again for the ACKs of %d confirmed downlinks sent before", awaited)
         self._tasks.append(asyncio.create_task(self._release(), name="dedup-timer"))
 
     async def stop(self) -> None:

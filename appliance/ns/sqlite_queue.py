@@ -109,6 +109,12 @@ class QueueMixin:
         self._direct_commits += 1
         return None if row is None else uuid.UUID(row[0])
 
+    async def awaited_acks(self) -> list[tuple[EUI64, int]]:
+        rows = self._db.execute(
+            "SELECT dev_eui, f_cnt_down FROM queue WHERE f_cnt_down IS NOT NULL ORDER BY seq"
+        ).fetchall()
+        return [(EUI64(row[0]), int(row[1])) for row in rows]
+
     async def drop_queue_item(self, dev_eui: EUI64, item_id: uuid.UUID) -> None:
         with self._db:
             self._db.execute(

@@ -136,6 +136,46 @@ async def test_the_timer_task_reports_an_overdue_ack(tmp_path: Path) -> None:
         store.close()
 
 
+async def test_a_restart_waits_again_for_acks_of_downlinks_sent_before_it(
+    tmp_path: Path,
+) -> None:
+    """The ACK timers live in memory; a start finds the sent confirmed downlinks in the
+    queue and waits a whole timeout again, so a silent device's downlink is still reported
+    unacknowledged (and leaves the queue)."""
+    store = SQLiteStore.open(tmp_path)
+    await store.add_profile(PROFILE_1_0)  # uplinks every hour: a 2-hour timeout
+    await store.add_device(device(stored_session=session(conf_f_cnt=5)))
+    entry = queued(confirmed=True)
+    await store.enqueue(DEV1, entry.item)
+    await store.queue_item_sent(DEV1, entry.item.id, f_cnt_down=5, confirmed=True)
+    store.close()  # the appliance stops (or crashes) with the ACK still awaited
+
+    store = SQLiteStore.open(tmp_path)
+    clock = _Clock()
+    events: list[NSEvent] = []
+    server = NetworkServer(NetworkSettings(), store, [], emit=events.append, clock=clock)
+    await server.start()
+    try:
+        assert server.pipeline.ack_timers.next_deadline_ns() == clock.now + 7200 * 10**9
+
+        async def moved(seconds: int) -> None:
+            clock.now += seconds * 10**9
+            server.wake()
+            for _ in range(5):
+                await asyncio.sleep(0)
+            await server.settle()
+
+        await moved(7199)
+        assert events == []
+        await moved(1)
+        assert events == [AckEvent(DEV1, 5, acknowledged=False)]
+        assert await store.queue(DEV1) == []
+        assert server.metrics.ack_timeouts == 1
+    finally:
+        await server.stop()
+        store.close()
+
+
 async def test_frames_the_de_duplication_refuses_are_counted_with_the_others(
     tmp_path: Path,
 ) -> None:

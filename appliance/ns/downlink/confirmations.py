@@ -5,8 +5,8 @@ A confirmed downlink is settled by the device's next uplink (ACK bit set or not,
 back the ones whose time is up, and the caller reports them unacknowledged. Time is an
 argument, so tests drive it with a fake clock.
 
-The timers live in memory: after a restart the session still remembers the downlink
-(``DeviceSession.conf_f_cnt``) and the next uplink settles it.
+The timers live in memory; after a restart the pipeline arms them again from the queue's sent
+confirmed items (``Pipeline.rearm_confirmations``), each for a whole timeout from the start.
 """
 
 from __future__ import annotations
