@@ -51,6 +51,8 @@ class ApplianceConfig:
     # Network-server policy ([network] table, docs/network-server.md): RX windows, ADR bounds,
     # DevAddr block, confirmed-downlink timeout...
     network: dict[str, Any] = field(default_factory=dict)
+    # MAC commands the network server originates ([mac] table, docs/network-server.md).
+    mac: dict[str, Any] = field(default_factory=dict)
     # Options of the global MQTT integration ([mqtt] table, docs/integrations.md).
     mqtt: dict[str, Any] = field(default_factory=dict)
     # Bounds of the integrations' durable outbox ([outbox] table, docs/integrations.md).
@@ -80,6 +82,7 @@ class ApplianceConfig:
                 f"max_application_backlog: must be 16..1000000, got {self.max_application_backlog}"
             )
         self._check_network()
+        self._check_mac()
         self._check_bridge()
         self._check_integrations()
         # Imported here: loading every backend module is slow, and only validation needs it.
@@ -125,6 +128,17 @@ class ApplianceConfig:
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"event_log: {str(exc).splitlines()[0]}") from None
 
+    def _check_mac(self) -> None:
+        from appliance.ns.mac.policy_config import (  # noqa: PLC0415 - validation only
+            MACPolicyError,
+            mac_policy_from_mapping,
+        )
+
+        try:
+            mac_policy_from_mapping(self.mac)
+        except MACPolicyError as exc:
+            raise ConfigError(str(exc)) from None
+
     def _check_bridge(self) -> None:
         from appliance.bridge import BridgeConfigError, parse_bridge_config  # noqa: PLC0415
 
@@ -161,6 +175,7 @@ _TYPES: dict[str, type] = {
     "backends": list,
     "bridge": dict,
     "network": dict,
+    "mac": dict,
     "mqtt": dict,
     "outbox": dict,
     "event_log": dict,

@@ -33,6 +33,7 @@ EDITABLE = frozenset(
         "outbox",
         "event_log",
         "network",
+        "mac",
         "dedup_window_ms",
         "downlink_wait_ms",
         "max_application_backlog",

@@ -62,7 +62,7 @@ from appliance.runtime_extensions import (
     describe_backend,
     log_bridge_event,
 )
-from appliance.runtime_setup import configured_backends, network_settings
+from appliance.runtime_setup import configured_backends, network_mac_policy, network_settings
 from appliance.service import ServiceNotifier, run_watchdog
 from appliance.simulation.fleet import Fleet
 from appliance.simulation.provision import SIMULATED_APPLICATION_ID, provision
@@ -160,7 +160,9 @@ class Appliance:
             repository, self.status, max_backlog=config.max_application_backlog
         )
         self.event_lines = EventLines(time.monotonic, lines_per_s=config.log_event_lines_per_s)
-        self.server = NetworkServer(settings, store, self.backends, emit=self._emit)
+        self.server = NetworkServer(
+            settings, store, self.backends, emit=self._emit, policy=network_mac_policy(config)
+        )
         # Backpressure: an application side too far behind stops new uplinks at the entry.
         self.server.dedup.admit = self.application_server.accepts_uplinks
         self.event_log = EventLog.open(

@@ -1,5 +1,6 @@
-"""What the configuration makes before anything runs: the network server's settings and the
-gateway backends (kept apart from ``runtime``, which builds and runs the appliance)."""
+"""What the configuration makes before anything runs: the network server's settings and MAC
+policy, and the gateway backends (kept apart from ``runtime``, which builds and runs the
+appliance)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from appliance.config import DEFAULT_SUB_BAND, ApplianceConfig
 from appliance.lorawan.identifiers import NetID
 from appliance.lorawan.regions import get_region
 from appliance.lorawan.regions.fixed import FixedChannelPlan
+from appliance.ns.mac import MACPolicy
+from appliance.ns.mac.policy_config import mac_policy_from_mapping
 from appliance.ns.network import NetworkSettings
 from hal.backend import Backend
 from hal.basic_station import BasicStationBackend, parse_options
@@ -27,6 +30,11 @@ def network_settings(config: ApplianceConfig) -> NetworkSettings:
         downlink_wait_ms=config.downlink_wait_ms,
         **config.network,
     )
+
+
+def network_mac_policy(config: ApplianceConfig) -> MACPolicy:
+    """The ``[mac]`` table (checked already when the configuration was loaded)."""
+    return mac_policy_from_mapping(config.mac)
 
 
 def configured_backends(config: ApplianceConfig, settings: NetworkSettings) -> list[Backend]:

@@ -127,6 +127,12 @@ class MACPolicy:
     def __post_init__(self) -> None:
         if self.max_duty_cycle is not None and not 0 <= self.max_duty_cycle <= 15:
             raise InvalidValueError(f"max_duty_cycle must be 0..15, got {self.max_duty_cycle}")
+        if not 0 <= self.max_new_channel_requests <= 16:
+            raise InvalidValueError(
+                f"max_new_channel_requests must be 0..16, got {self.max_new_channel_requests}"
+            )
+        if self.beacon_frequency is not None and self.beacon_frequency < 0:
+            raise InvalidValueError(f"beacon_frequency must be >= 0, got {self.beacon_frequency}")
 
 
 @dataclass(frozen=True, slots=True)
