@@ -18,6 +18,8 @@ from appliance.lorawan.identifiers import EUI64
 from appliance.ns.device import Device
 from appliance.ns.downlink.data import QueueItem
 from appliance.ns.profile import DeviceProfile
+from appliance.ns.root_keys import sealed_root_keys
+from appliance.ns.secrets import SecretBox
 from appliance.ns.sqlite_rows import (
     device_to_json,
     profile_from_json,
@@ -48,14 +50,13 @@ class ManagementMixin:
     _db: sqlite3.Connection
     _sessions: GroupCommitter
     _device_count: int | None
+    _secrets: SecretBox
 
-    if TYPE_CHECKING:  # SQLiteStore provides these: the cache hooks and the key sealing.
+    if TYPE_CHECKING:  # SQLiteStore provides these: the cache hooks.
 
         def _invalidate_device(self, dev_eui: EUI64) -> None: ...
 
         def _invalidate_profile(self, profile_id: uuid.UUID) -> None: ...
-
-        def _seal_root_keys(self, device: Device) -> bytes | None: ...
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -140,7 +141,7 @@ class ManagementMixin:
                 (
                     str(device.join_eui),
                     device_to_json(device),
-                    self._seal_root_keys(device),
+                    sealed_root_keys(self._secrets, device),
                     str(device.dev_eui),
                 ),
             ).rowcount

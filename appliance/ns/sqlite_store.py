@@ -16,19 +16,19 @@ queue in ``sqlite_queue``, the row formats in ``sqlite_rows``.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
-from appliance.lorawan.identifiers import EUI64, AESKey, DevAddr
-from appliance.ns import clean_stop, session_codec
-from appliance.ns.device import Device, RootKeys
+from appliance.lorawan.identifiers import EUI64, DevAddr
+from appliance.ns import clean_stop, root_keys, session_codec
+from appliance.ns.device import Device
 from appliance.ns.group_commit import GroupCommitter
 from appliance.ns.migrations import SCHEMA_VERSION, migrate
 from appliance.ns.profile import DeviceProfile
+from appliance.ns.root_keys import root_keys_from, sealed_root_keys
 from appliance.ns.secrets import SecretBox, SecretsError
 from appliance.ns.session import DeviceSession
 from appliance.ns.sqlite_management import ManagementMixin
@@ -240,23 +240,6 @@ class SQLiteStore(ManagementMixin, QueueMixin):
         except SecretsError as exc:
             raise StoreError(str(exc)) from None
 
-    def _seal_root_keys(self, device: Device) -> bytes | None:
-        keys = device.root_keys
-        if keys is None:
-            return None
-        data = {
-            "app_key": str(keys.app_key),
-            "nwk_key": None if keys.nwk_key is None else str(keys.nwk_key),
-        }
-        return self._secrets.seal(json.dumps(data).encode(), f"device:{device.dev_eui}")
-
-    def _root_keys(self, dev_eui: str, sealed: bytes | None) -> RootKeys | None:
-        if sealed is None:
-            return None
-        data = json.loads(self._unseal(sealed, f"device:{dev_eui}"))
-        nwk = data["nwk_key"]
-        return RootKeys(AESKey(data["app_key"]), None if nwk is None else AESKey(nwk))
-
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
@@ -286,7 +269,7 @@ class SQLiteStore(ManagementMixin, QueueMixin):
                     dev_eui,
                     str(device.join_eui),
                     device_to_json(device),
-                    self._seal_root_keys(device),
+                    sealed_root_keys(self._secrets, device),
                     None if device.session is None else str(device.session.dev_addr),
                 )
             )
@@ -388,7 +371,9 @@ class SQLiteStore(ManagementMixin, QueueMixin):
         if row is None:
             return None
         device = settings_from_row(row)
-        device.root_keys = self._root_keys(key, row["root_keys"])
+        keys = row["root_keys"]
+        if keys is not None:
+            device.root_keys = root_keys_from(self._unseal(keys, root_keys.context(key)))
         device.session = self._hand_over(key, row["sealed"], row["dev_addr"])
         return device
 
