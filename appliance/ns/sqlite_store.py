@@ -16,6 +16,7 @@ queue in ``sqlite_queue``, the row formats in ``sqlite_rows``.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import uuid
 from collections.abc import Iterable
@@ -26,6 +27,7 @@ from appliance.lorawan.identifiers import EUI64, DevAddr
 from appliance.ns import clean_stop, root_keys, session_codec
 from appliance.ns.device import Device
 from appliance.ns.group_commit import GroupCommitter
+from appliance.ns.handouts import Handouts
 from appliance.ns.migrations import SCHEMA_VERSION, migrate
 from appliance.ns.profile import DeviceProfile
 from appliance.ns.root_keys import root_keys_from, sealed_root_keys
@@ -52,6 +54,8 @@ from appliance.ns.uplink.join import DevNonceHistory
 # largest local payload of a table leaf is the usable size - 35; then the record header, the
 # DevEUI as text and AES-GCM's nonce and tag).
 _ROW_OVERHEAD: Final = 35 + 3 + 16 + 28
+
+log = logging.getLogger(__name__)
 
 
 class StoreError(Exception):
@@ -96,6 +100,7 @@ class SQLiteStore(ManagementMixin, QueueMixin):
         self._addr_devices: dict[str, tuple[str, ...]] = {}
         self._addr_epoch = 0
         self._device_count: int | None = None  # see count_devices
+        self._handouts = Handouts(tuning.cache_sessions)  # an activation beats older sessions
         self._hits = self._misses = self._direct_commits = 0
         self._miss_rate = 0.0  # of recent session lookups (a moving average)
         try:
@@ -210,6 +215,8 @@ class SQLiteStore(ManagementMixin, QueueMixin):
                     sealed = self._stored_session(dev_eui)
                 if sealed is not None:
                     session = self._decode(self._unseal(sealed, f"session:{dev_eui}"))
+        if session is not None:
+            self._handouts.handed(dev_eui)
         if session is not None and stored_addr is not None:
             if len(self._handed_addr) >= self.tuning.cache_sessions:
                 self._handed_addr.clear()  # sessions read and never saved; forgetting is safe
@@ -454,7 +461,8 @@ class SQLiteStore(ManagementMixin, QueueMixin):
     ) -> None:
         key = str(dev_eui)
         plain = self._encode(session)
-        self._handed_addr.pop(key, None)  # an older session saved later must move it back
+        self._handed_addr.pop(key, None)
+        self._handouts.activated(key)  # a session handed out before must not be saved over it
         self._cached_sessions.put(key, session)
         try:
             await self._sessions.activate(key, str(session.dev_addr), plain, dev_nonce=dev_nonce)
@@ -473,6 +481,9 @@ class SQLiteStore(ManagementMixin, QueueMixin):
         # False: no downlink waits, see relaxed_commit_interval_s). The session is cached at
         # once (it is the newest) and dropped again if its commit fails.
         key = str(dev_eui)
+        if not self._handouts.may_save(key):
+            log.info("%s: a session older than its activation is not saved", key)
+            return
         plain = self._encode(session)
         addr = str(session.dev_addr)
         new_addr = self._handed_addr.pop(key, None) != addr

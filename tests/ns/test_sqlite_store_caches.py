@@ -254,3 +254,46 @@ async def test_the_device_count_is_remembered_until_a_management_write(tmp_path:
         assert counts() == 4  # once at first, then once after each write
     finally:
         store.close()
+
+
+async def test_an_uplink_under_the_old_session_does_not_undo_an_activation(
+    tmp_path: Path,
+) -> None:
+    """Joins are serialised per DevEUI, data uplinks per DevAddr: a join can store a new
+    session while an uplink under the old one is still on its way to being saved."""
+    store, devices = await _store(tmp_path, StoreTuning())
+    joined = DevAddr(0x26000100)
+    try:
+        found = dict(await store.sessions_by_dev_addr(SHARED))
+        old = found[devices[0]]  # an uplink under the old session is being processed
+        await store.device(devices[0])  # the join reads the device
+        await store.activate(devices[0], _session(joined, 0), dev_nonce=1, join_nonce=1)
+        old.f_cnt_up += 1
+        await store.save_session(devices[0], old)  # the uplink's saves come back: refused
+        await store.save_session(devices[0], old, urgent=False)
+        await store.flush()
+        assert [str(e) for e, _ in await store.sessions_by_dev_addr(SHARED)] == [
+            str(devices[1]),
+            str(devices[2]),
+        ]
+        # The new session is handed out, used and saved as usual.
+        [(dev_eui, new)] = await store.sessions_by_dev_addr(joined)
+        assert dev_eui == devices[0]
+        new.f_cnt_up = 7
+        await store.save_session(dev_eui, new)
+        # The other devices sharing the old DevAddr were not affected.
+        other = dict(await store.sessions_by_dev_addr(SHARED))[devices[1]]
+        other.f_cnt_up = 40
+        await store.save_session(devices[1], other)
+    finally:
+        store.close()
+    store = SQLiteStore.open(tmp_path)  # what is durable
+    try:
+        device = await store.device(devices[0])
+        assert device is not None and device.session is not None
+        assert (device.session.dev_addr, device.session.f_cnt_up) == (joined, 7)
+        device = await store.device(devices[1])
+        assert device is not None and device.session is not None
+        assert device.session.f_cnt_up == 40
+    finally:
+        store.close()
