@@ -3,7 +3,9 @@ real Semtech UDP on loopback carrying M simulated devices' frames at a rate R, e
 local Mosquitto (or the live stream while the appliance has no MQTT output); see
 docs/benchmarks.md for what each figure means.
 
-``python -m bench`` runs the short form (``run(quick=True)``, under a minute);
+``python -m bench`` (``make bench``) runs the standard form: 10,000 devices, 20 s at 5,000/s
+offered then 20 s at 1,000/s with 10 % confirmed, about 70 s in all; ``python -m bench
+--quick`` the short one (1,000 devices, 4 s phases, about 17 s; the test suite runs it);
 ``python -m bench.system --devices 100000 --rate 4000 ...`` the long ones.
 """
 
