@@ -105,29 +105,36 @@ class _Clock:
         return self.now
 
 
-async def test_the_timer_task_reports_an_overdue_ack(tmp_path: Path) -> None:
-    store = SQLiteStore.open(tmp_path)
+async def _sent_confirmed_downlink(store: SQLiteStore) -> None:
+    """DEV1 (uplinks every hour) with confirmed downlink 5 sent and its ACK awaited."""
     await store.add_profile(PROFILE_1_0)
     await store.add_device(device(stored_session=session(conf_f_cnt=5)))
     entry = queued(confirmed=True)
     await store.enqueue(DEV1, entry.item)
     await store.queue_item_sent(DEV1, entry.item.id, f_cnt_down=5, confirmed=True)
+
+
+async def _advance(server: NetworkServer, clock: _Clock, seconds: int) -> None:
+    """Move the fake clock and let the server's timer task act on it."""
+    clock.now += seconds * 10**9
+    server.wake()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    await server.settle()
+
+
+async def test_the_timer_task_reports_an_overdue_ack(tmp_path: Path) -> None:
+    store = SQLiteStore.open(tmp_path)
+    await _sent_confirmed_downlink(store)
     clock = _Clock()
     events: list[NSEvent] = []
     server = NetworkServer(NetworkSettings(), store, [], emit=events.append, clock=clock)
     await server.start()
     try:
         server.pipeline.ack_timers.arm(DEV1, 5, clock.now + 60 * 10**9)
-        server.wake()
-        for _ in range(5):
-            await asyncio.sleep(0)
-        await server.settle()
+        await _advance(server, clock, 0)
         assert events == []
-        clock.now += 60 * 10**9
-        server.wake()
-        for _ in range(5):
-            await asyncio.sleep(0)
-        await server.settle()
+        await _advance(server, clock, 60)
         assert events == [AckEvent(DEV1, 5, acknowledged=False)]
         assert await store.queue(DEV1) == []
         assert server.metrics.ack_timeouts == 1
@@ -143,11 +150,7 @@ async def test_a_restart_waits_again_for_acks_of_downlinks_sent_before_it(
     queue and waits a whole timeout again, so a silent device's downlink is still reported
     unacknowledged (and leaves the queue)."""
     store = SQLiteStore.open(tmp_path)
-    await store.add_profile(PROFILE_1_0)  # uplinks every hour: a 2-hour timeout
-    await store.add_device(device(stored_session=session(conf_f_cnt=5)))
-    entry = queued(confirmed=True)
-    await store.enqueue(DEV1, entry.item)
-    await store.queue_item_sent(DEV1, entry.item.id, f_cnt_down=5, confirmed=True)
+    await _sent_confirmed_downlink(store)  # uplinks every hour: a 2-hour timeout
     store.close()  # the appliance stops (or crashes) with the ACK still awaited
 
     store = SQLiteStore.open(tmp_path)
@@ -157,17 +160,9 @@ async def test_a_restart_waits_again_for_acks_of_downlinks_sent_before_it(
     await server.start()
     try:
         assert server.pipeline.ack_timers.next_deadline_ns() == clock.now + 7200 * 10**9
-
-        async def moved(seconds: int) -> None:
-            clock.now += seconds * 10**9
-            server.wake()
-            for _ in range(5):
-                await asyncio.sleep(0)
-            await server.settle()
-
-        await moved(7199)
+        await _advance(server, clock, 7199)
         assert events == []
-        await moved(1)
+        await _advance(server, clock, 1)
         assert events == [AckEvent(DEV1, 5, acknowledged=False)]
         assert await store.queue(DEV1) == []
         assert server.metrics.ack_timeouts == 1
