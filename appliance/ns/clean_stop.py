@@ -55,9 +55,7 @@ def take(database: Path) -> bool:
     stamp = _stamp_path(database)
     try:
         text = stamp.read_text(encoding="utf-8")
-    except (FileNotFoundError, UnicodeDecodeError):
-        return False
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return False
     try:
         stamp.unlink()

@@ -13,34 +13,34 @@ back would let that old one through. The new session is in use only once the dev
 join-accept (5 s or more after the join-request) or has been reprogrammed, and an uplink's
 processing takes well under a second, so the case is left open.
 
-Both maps forget everything when they reach ``limit`` devices (handouts that are never saved
-back, as for the other devices sharing an uplink's DevAddr, would pile up otherwise); a save
-whose handout was forgotten is allowed, as before this check existed.
+Both maps keep the ``limit`` devices handed out or activated last (handouts that are never
+saved back, as for the other devices sharing an uplink's DevAddr, would pile up otherwise):
+with the default of 10,240 that is about 10 s of uplinks at 1,000/s, far longer than one takes.
+A save whose handout was forgotten is allowed, as before this check existed.
 """
 
 from __future__ import annotations
 
+from appliance.ns.sqlite_rows import Bounded
+
 
 class Handouts:
     def __init__(self, limit: int) -> None:
-        self.limit = limit
         self._activations = 0
-        self._handed_at: dict[str, int] = {}  # DevEUI -> activations counted at its handout
-        self._activated_at: dict[str, int] = {}  # DevEUI -> the count its last activation made
+        # DevEUI -> the activations counted at its latest handout
+        self._handed_at: Bounded[str, int] = Bounded(limit)
+        # DevEUI -> the count its latest activation made
+        self._activated_at: Bounded[str, int] = Bounded(limit)
 
     def handed(self, dev_eui: str) -> None:
-        if len(self._handed_at) >= self.limit:
-            self._handed_at.clear()
-        self._handed_at[dev_eui] = self._activations
+        self._handed_at.put(dev_eui, self._activations)
 
     def activated(self, dev_eui: str) -> None:
         self._activations += 1
-        if len(self._activated_at) >= self.limit:
-            self._activated_at.clear()
-        self._activated_at[dev_eui] = self._activations
+        self._activated_at.put(dev_eui, self._activations)
 
     def may_save(self, dev_eui: str) -> bool:
         """Whether the device's session as last handed out may be saved (an uplink saves it
         up to three times): not once the device has been activated since."""
         handed = self._handed_at.get(dev_eui)
-        return handed is None or self._activated_at.get(dev_eui, 0) <= handed
+        return handed is None or (self._activated_at.get(dev_eui) or 0) <= handed
