@@ -140,6 +140,16 @@ def test_api_benchmark_runs() -> None:
     assert stream.operations > 0
 
 
+def _wait_until_stamped_on_arrival(receiver: socket.socket, sender: socket.socket) -> None:
+    for _ in range(100):
+        sender.sendto(b"\x02\x00\x00\x03", receiver.getsockname())
+        time.sleep(0.01)
+        _, ancillary, _, _ = receiver.recvmsg(64, _CONTROL_SPACE)
+        if time.monotonic_ns() - arrival_ns(ancillary) >= 5_000_000:
+            return
+    raise AssertionError("the kernel never stamped a datagram on arrival")
+
+
 def test_load_generator_stamps_a_datagram_when_it_arrived_not_when_it_is_read() -> None:
     """The ACK latency charges the appliance with the moment its PULL_RESP reached the gateway
     socket; the load generator reading it late (while it samples) must not count."""
@@ -148,6 +158,10 @@ def test_load_generator_stamps_a_datagram_when_it_arrived_not_when_it_is_read() 
     try:
         receiver.bind(("127.0.0.1", 0))
         receiver.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+        # Linux turns receive timestamps on for the whole system some time after the first
+        # socket asks (a deferred static key); until then a datagram is stamped when it is
+        # read. The load generator's sockets ask long before an ACK can come; here, wait.
+        _wait_until_stamped_on_arrival(receiver, sender)
         before = time.monotonic_ns()
         sender.sendto(b"\x02\x00\x01\x03", receiver.getsockname())
         after = time.monotonic_ns()
